@@ -1,0 +1,39 @@
+"""The errors kg raises, all under one root so callers can catch `KgError`.
+
+    KgError
+    ├── InputError          an article, record or RDF file kg cannot read (exit code 2)
+    ├── RecordError         a record that breaks `shapes/record.schema.json` (exit code 2)
+    ├── OutputError         an output location kg cannot write (exit code 2)
+    ├── MappingError        a record that cannot become RDF (exit code 3)
+    └── ValidationFailure   data that does not conform to the shapes (exit code 1)
+
+Messages read `<where>: <what> (<what is allowed>)`, on one line.
+"""
+
+from __future__ import annotations
+
+
+class KgError(Exception):
+    """Root of every error kg raises on purpose."""
+
+    exit_code = 3
+
+
+class InputError(KgError):
+    exit_code = 2
+
+
+class RecordError(InputError):
+    pass
+
+
+class OutputError(KgError):
+    exit_code = 2
+
+
+class MappingError(KgError):
+    exit_code = 3
+
+
+class ValidationFailure(KgError):
+    exit_code = 1

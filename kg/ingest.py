@@ -1,0 +1,213 @@
+"""Read an article file into an `Article`.
+
+Two text formats are understood:
+
+* the header format: ``标题: <title>`` and ``网址: <url>`` lines, then body paragraphs, then an
+  optional ``图片列表:`` list of ``1. <name> - 尺寸: <W>x<H>`` images;
+* plain text: the first non-empty line is the title, the rest is the body.
+
+The body is the paragraphs joined by one blank line; every offset kg reports points into it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from kg.data import read_table
+from kg.errors import InputError
+from kg.model import Article, Image, Span
+
+MAX_ARTICLE_BYTES = 5_000_000
+
+_HEADER = re.compile(r"^(标题|网址|图片列表)\s*[:：]\s*(.*)$")
+_IMAGE = re.compile(r"^\s*\d+[.)、]\s*(?P<name>.+?)\s+-\s+尺寸\s*[:：]\s*(?P<w>\d+)\s*[x×X]\s*(?P<h>\d+)\s*$")
+_URL_DATES = (
+    re.compile(r"/(?P<y>(?:19|20)\d\d)(?P<m>[01]\d)/(?P<d>[0-3]\d)/"),
+    re.compile(r"/(?P<y>(?:19|20)\d\d)-(?P<m>[01]\d)/(?P<d>[0-3]\d)/"),
+    re.compile(r"/(?P<y>(?:19|20)\d\d)/(?P<m>[01]\d)/(?P<d>[0-3]\d)/"),
+    re.compile(r"/(?P<y>(?:19|20)\d\d)-(?P<m>[01]\d)-(?P<d>[0-3]\d)/"),
+    re.compile(r"/(?P<y>(?:19|20)\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)/"),
+)
+
+
+def read_article(path: str | Path, published: str | None = None) -> Article:
+    """Read and parse one article file; `published` (YYYY-MM-DD) overrides the URL's date."""
+    path = Path(path)
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory (expected an article file)") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror})") from exc
+    if len(raw) > MAX_ARTICLE_BYTES:
+        raise InputError(
+            f"{name}: {len(raw)} bytes is too large (articles up to {MAX_ARTICLE_BYTES} bytes)"
+        )
+    text = decode(raw, name)
+    return parse_article(text, source=path.name, published=published, where=name)
+
+
+def decode(raw: bytes, where: str) -> str:
+    """UTF-8 text with a BOM dropped and line ends normalized; binary input is refused."""
+    if b"\x00" in raw:
+        raise InputError(f"{where}: binary file (NUL bytes; expected UTF-8 text)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{where}: not UTF-8 (invalid byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    bad = next((c for c in text if _is_forbidden_control(c)), None)
+    if bad is not None:
+        raise InputError(f"{where}: control character U+{ord(bad):04X} (expected plain text)")
+    return unicodedata.normalize("NFC", text)
+
+
+def _is_forbidden_control(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cs") and char not in "\n\t"
+
+
+def parse_article(
+    text: str, source: str | None = None, published: str | None = None, where: str = "<text>"
+) -> Article:
+    """Parse decoded article text (header format or plain text)."""
+    if not text.strip():
+        raise InputError(f"{where}: empty file (expected an article)")
+    lines = text.split("\n")
+    if any(_HEADER.match(line) for line in lines[:5]):
+        title, url, body_lines, images = _split_header_format(lines, where)
+    else:
+        title, url, body_lines, images = _split_plain(lines)
+    if url is not None:
+        check_url(url, where)
+    paragraphs = [p for p in (_clean(p) for p in _paragraphs(body_lines)) if p]
+    if paragraphs and paragraphs[0] == title:
+        paragraphs = paragraphs[1:]  # the header format repeats the title as the first line
+    if not paragraphs:
+        raise InputError(f"{where}: no body text (expected paragraphs after the title)")
+    body, spans = _join(paragraphs)
+    if published is not None:
+        published = check_date(published, where)
+    elif url is not None:
+        published = date_from_url(url)
+    return Article(
+        title=title,
+        text=body,
+        paragraphs=spans,
+        url=url,
+        publisher=publisher_for(url),
+        published=published,
+        images=images,
+        source=source,
+    )
+
+
+def _split_header_format(
+    lines: list[str], where: str
+) -> tuple[str, str | None, list[str], list[Image]]:
+    title: str | None = None
+    url: str | None = None
+    body: list[str] = []
+    images: list[Image] = []
+    in_images = False
+    for line in lines:
+        header = _HEADER.match(line)
+        if header and header.group(1) == "图片列表":
+            in_images = True
+            continue
+        if header and not in_images and not body:
+            key, value = header.group(1), header.group(2).strip()
+            if key == "标题" and title is None:
+                title = value
+            elif key == "网址" and url is None:
+                url = value
+            continue
+        if in_images:
+            image = _IMAGE.match(line)
+            if image:
+                images.append(Image(image["name"].strip(), int(image["w"]), int(image["h"])))
+            elif line.strip():
+                raise InputError(f"{where}: unreadable image line {line.strip()!r} "
+                                 "(expected '1. <name> - 尺寸: <W>x<H>')")
+            continue
+        body.append(line)
+    if not title:
+        raise InputError(f"{where}: header has no title (expected a '标题:' line)")
+    return _clean(title), url, body, images
+
+
+def _split_plain(lines: list[str]) -> tuple[str, str | None, list[str], list[Image]]:
+    first = next(i for i, line in enumerate(lines) if line.strip())
+    return _clean(lines[first]), None, lines[first + 1 :], []
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Blank lines separate paragraphs; each non-blank line is a paragraph of its own too."""
+    return [line for line in lines if line.strip()]
+
+
+def _clean(text: str) -> str:
+    return text.strip()
+
+
+def _join(paragraphs: list[str]) -> tuple[str, list[Span]]:
+    spans: list[Span] = []
+    offset = 0
+    for paragraph in paragraphs:
+        spans.append(Span(offset, offset + len(paragraph), paragraph))
+        offset += len(paragraph) + 2
+    return "\n\n".join(paragraphs), spans
+
+
+def check_url(url: str, where: str) -> None:
+    """Refuse anything but an absolute http(s) URL without spaces."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise InputError(f"{where}: malformed URL {url!r} ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+        raise InputError(f"{where}: malformed URL {url!r} (expected an absolute http(s) URL)")
+    if any(c in url for c in '<>"{}|\\^`'):
+        raise InputError(f"{where}: malformed URL {url!r} (characters not allowed in an IRI)")
+
+
+def check_date(value: str, where: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InputError(f"{where}: bad publication date {value!r} (expected YYYY-MM-DD)") from None
+
+
+def date_from_url(url: str) -> str | None:
+    """The publication date a URL path encodes (`/202503/06/` -> 2025-03-06), if any."""
+    path = urlsplit(url).path
+    for pattern in _URL_DATES:
+        match = pattern.search(path)
+        if match:
+            try:
+                return date(int(match["y"]), int(match["m"]), int(match["d"])).isoformat()
+            except ValueError:
+                continue
+    return None
+
+
+def publisher_for(url: str | None) -> str | None:
+    """The publisher named for the URL's host (or a parent domain) in `data/publishers.tsv`."""
+    if url is None:
+        return None
+    host = (urlsplit(url).hostname or "").lower()
+    publishers = read_table("publishers.tsv")
+    labels = host.split(".")
+    for i in range(len(labels) - 1):
+        found = publishers.get(".".join(labels[i:]))
+        if found:
+            return found[0]
+    return None
