@@ -1,0 +1,322 @@
+"""Score an extracted `Record` against a hand-made gold file (`GOLD_FORMAT.md`).
+
+Each category (people, posts, organizations, places, metrics, quotes) is matched one-to-one,
+greedily, strongest pairs first; unmatched predictions are false positives, unmatched gold
+items false negatives.
+
+    >>> score = score_record(record, read_gold("xiongan-innovation.gold.json"))
+    >>> score.scores["people"].f1
+    1.0
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kg.data import read_table
+from kg.errors import InputError
+from kg.model import Entity, Metric, Post, Quote, Record
+
+CATEGORIES: tuple[str, ...] = ("people", "posts", "organizations", "places", "metrics", "quotes")
+GOLD_SUFFIX = ".gold.json"
+
+Gold = Mapping[str, Any]
+P = TypeVar("P")
+G = TypeVar("G")
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+_POSSESSIVE = re.compile(r"'s\b")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Score:
+    """True positives, false positives and false negatives of one category."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def __add__(self, other: Score) -> Score:
+        return Score(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+    @property
+    def precision(self) -> float:
+        # Nothing predicted means nothing predicted wrongly.
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        # Nothing to find means nothing missed.
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def to_json(self) -> dict[str, float | int]:
+        return {
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+        }
+
+
+@dataclass(frozen=True)
+class ArticleScore:
+    """The scores of one article (or of several, summed), with qualifier agreement on metrics."""
+
+    name: str
+    scores: dict[str, Score] = field(default_factory=dict)
+    qualifiers_agreeing: int = 0  # matched metrics whose qualifier equals the gold one
+
+    @property
+    def total(self) -> Score:
+        """All categories pooled (micro)."""
+        return sum(self.scores.values(), Score())
+
+    def to_json(self) -> dict[str, Any]:
+        matched = self.scores.get("metrics", Score()).tp
+        return {
+            "name": self.name,
+            "scores": {c: s.to_json() for c, s in self.scores.items()},
+            "all": self.total.to_json(),
+            "qualifier_agreement": {"agreeing": self.qualifiers_agreeing, "matched": matched},
+        }
+
+
+def normalize_name(text: str) -> str:
+    """A name as compared: `The People’s  Bank` -> `people bank`."""
+    text = _SPACE.sub(" ", text.translate(_APOSTROPHES).casefold()).strip()
+    text = text.removeprefix("the ")
+    return _POSSESSIVE.sub("", text)
+
+
+@cache
+def _unit_keys() -> dict[str, str]:
+    """Every unit key and surface form of `units.tsv`, case-folded, to its unit key."""
+    keys: dict[str, str] = {}
+    for key, (_qudt, _kind, *surfaces) in read_table("units.tsv").items():
+        keys[key.casefold()] = key
+        for surface in ",".join(surfaces).split(","):
+            if surface.strip():
+                keys.setdefault(surface.strip().casefold(), key)
+    return keys
+
+
+def normalize_unit(unit: str) -> str:
+    """The unit key a gold or record unit stands for (`yuan` -> `cny`); counted nouns as is."""
+    folded = unit.strip().casefold()
+    return _unit_keys().get(folded, folded).casefold()
+
+
+def match_greedy(
+    predicted: Sequence[P], gold: Sequence[G], strength: Callable[[P, G], int]
+) -> list[tuple[int, int]]:
+    """One-to-one (predicted index, gold index) pairs, strongest first, then in input order.
+
+    `strength` is 0 for "no match"; a higher number is a better match.
+    """
+    candidates = sorted(
+        (-s, i, j)
+        for i, p in enumerate(predicted)
+        for j, g in enumerate(gold)
+        if (s := strength(p, g)) > 0
+    )
+    used_p: set[int] = set()
+    used_g: set[int] = set()
+    pairs: list[tuple[int, int]] = []
+    for _, i, j in candidates:
+        if i not in used_p and j not in used_g:
+            used_p.add(i)
+            used_g.add(j)
+            pairs.append((i, j))
+    return pairs
+
+
+def _count(pairs: list[tuple[int, int]], predicted: Sequence[Any], gold: Sequence[Any]) -> Score:
+    return Score(tp=len(pairs), fp=len(predicted) - len(pairs), fn=len(gold) - len(pairs))
+
+
+def _names(name: str, aliases: Iterable[str] = ()) -> frozenset[str]:
+    return frozenset(normalize_name(n) for n in (name, *aliases) if n.strip())
+
+
+def _entity_names(entity: Entity | None) -> frozenset[str]:
+    return frozenset() if entity is None else _names(entity.name, entity.aliases)
+
+
+def _gold_names(item: Gold) -> frozenset[str]:
+    return _names(item["name"], item.get("aliases", ()))
+
+
+def _name_strength(predicted: Entity, gold: Gold) -> int:
+    """2 when the names themselves agree, 1 when only some alias does, 0 for no match."""
+    if normalize_name(predicted.name) == normalize_name(gold["name"]):
+        return 2
+    return 1 if _entity_names(predicted) & _gold_names(gold) else 0
+
+
+def _score_entities(predicted: Sequence[Entity], gold: Sequence[Gold]) -> Score:
+    return _count(match_greedy(predicted, gold, _name_strength), predicted, gold)
+
+
+def _person_names(record: Record, key: str) -> frozenset[str]:
+    found = record.entity(key)
+    return _entity_names(found[1] if found and found[0] == "person" else None)
+
+
+def _gold_person_names(gold: Gold, name: str) -> frozenset[str]:
+    """A gold person's name with the aliases its entry in `people` gives."""
+    wanted = normalize_name(name)
+    for person in gold.get("people", ()):
+        if normalize_name(person["name"]) == wanted:
+            return _gold_names(person)
+    return _names(name)
+
+
+def _score_posts(record: Record, gold: Gold) -> Score:
+    gold_posts: list[Gold] = list(gold.get("posts", ()))
+
+    def strength(post: Post, item: Gold) -> int:
+        found = record.entity(post.organization)
+        org_names = _entity_names(found[1] if found else None)
+        agrees = (
+            _person_names(record, post.person) & _gold_person_names(gold, item["person"])
+            and normalize_name(post.role) == normalize_name(item["role"])
+            and org_names & _names(item["organization"], item.get("org_aliases", ()))
+        )
+        return 1 if agrees else 0
+
+    return _count(match_greedy(record.posts, gold_posts, strength), record.posts, gold_posts)
+
+
+def _metric_strength(record: Record, metric: Metric, item: Gold) -> int:
+    """0 unless value and unit agree; agreeing qualifier and subject make a stronger match."""
+    try:
+        same_value = math.isclose(float(metric.value), float(item["value"]), rel_tol=1e-9)
+    except (TypeError, ValueError):
+        return 0
+    if not same_value or normalize_unit(metric.unit) != normalize_unit(str(item["unit"])):
+        return 0
+    about = record.entity(metric.about) if metric.about else None
+    same_about = bool(
+        about and item.get("about") and _entity_names(about[1]) & _names(item["about"])
+    )
+    return 1 + (metric.qualifier == item.get("qualifier")) + same_about
+
+
+def _score_metrics(record: Record, gold: Gold) -> tuple[Score, int]:
+    gold_metrics: list[Gold] = list(gold.get("metrics", ()))
+    pairs = match_greedy(record.metrics, gold_metrics, lambda m, g: _metric_strength(record, m, g))
+    agreeing = sum(
+        record.metrics[i].qualifier == gold_metrics[j].get("qualifier") for i, j in pairs
+    )
+    return _count(pairs, record.metrics, gold_metrics), agreeing
+
+
+def _score_quotes(record: Record, gold: Gold) -> Score:
+    gold_quotes: list[Gold] = list(gold.get("quotes", ()))
+
+    def strength(quote: Quote, item: Gold) -> int:
+        agrees = _person_names(record, quote.speaker) & _gold_person_names(
+            gold, item["speaker"]
+        ) and normalize_name(quote.text).startswith(normalize_name(item["starts_with"]))
+        return 1 if agrees else 0
+
+    return _count(match_greedy(record.quotes, gold_quotes, strength), record.quotes, gold_quotes)
+
+
+def score_record(record: Record, gold: Gold, name: str = "") -> ArticleScore:
+    """Precision/recall counts of `record` per category against one gold annotation."""
+    metrics, agreeing = _score_metrics(record, gold)
+    scores = {
+        "people": _score_entities(record.people, gold.get("people", ())),
+        "posts": _score_posts(record, gold),
+        "organizations": _score_entities(record.organizations, gold.get("organizations", ())),
+        "places": _score_entities(record.places, gold.get("places", ())),
+        "metrics": metrics,
+        "quotes": _score_quotes(record, gold),
+    }
+    return ArticleScore(name=name, scores=scores, qualifiers_agreeing=agreeing)
+
+
+def sum_scores(articles: Iterable[ArticleScore], name: str = "overall") -> ArticleScore:
+    """Micro average: the counts of several articles added up per category."""
+    articles = list(articles)
+    return ArticleScore(
+        name=name,
+        scores={c: sum((a.scores.get(c, Score()) for a in articles), Score()) for c in CATEGORIES},
+        qualifiers_agreeing=sum(a.qualifiers_agreeing for a in articles),
+    )
+
+
+def read_gold(path: str | Path) -> dict[str, Any]:
+    """Read a gold file, checking only the shape scoring relies on."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a JSON object (see GOLD_FORMAT.md)")
+    for category in CATEGORIES:
+        if not isinstance(data.get(category, []), list):
+            raise InputError(f"{path}: $.{category} is not a list (see GOLD_FORMAT.md)")
+    return data
+
+
+def find_gold_pairs(gold_dir: str | Path) -> list[tuple[Path, Path]]:
+    """Each `<stem>.txt` in `gold_dir` that has a `<stem>.gold.json` beside it, sorted by name."""
+    gold_dir = Path(gold_dir)
+    if not gold_dir.is_dir():
+        raise InputError(f"{gold_dir}: not a directory (expected a folder of gold files)")
+    pairs = [
+        (article, article.with_name(article.stem + GOLD_SUFFIX))
+        for article in sorted(gold_dir.glob("*.txt"))
+        if article.with_name(article.stem + GOLD_SUFFIX).is_file()
+    ]
+    if not pairs:
+        raise InputError(f"{gold_dir}: no <stem>.txt with a <stem>{GOLD_SUFFIX} beside it")
+    return pairs
+
+
+def format_scores(articles: Sequence[ArticleScore]) -> str:
+    """A plain-text table per article, then the micro average over all of them."""
+    blocks = [_format_one(a) for a in articles]
+    if len(articles) > 1:
+        blocks.append(
+            _format_one(sum_scores(articles, f"overall (micro, {len(articles)} articles)"))
+        )
+    return "\n\n".join(blocks) + "\n"
+
+
+def _format_one(article: ArticleScore) -> str:
+    lines = [
+        article.name,
+        f"  {'category':<14}{'tp':>5}{'fp':>5}{'fn':>5}  precision  recall     f1",
+    ]
+    rows = [*article.scores.items(), ("all", article.total)]
+    lines += [
+        f"  {category:<14}{s.tp:>5}{s.fp:>5}{s.fn:>5}"
+        f"  {s.precision:>9.3f}  {s.recall:>6.3f}  {s.f1:>5.3f}"
+        for category, s in rows
+    ]
+    matched = article.scores.get("metrics", Score()).tp
+    lines.append(f"  metric qualifiers agreeing: {article.qualifiers_agreeing}/{matched}")
+    return "\n".join(lines)
