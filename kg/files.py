@@ -1,0 +1,84 @@
+"""Write output files atomically: a reader sees the old file or the whole new one, never a part.
+
+Each file is written to a temporary file in the same directory (so the final `os.replace` is a
+rename on one file system), flushed to disk, then renamed over the target. A group of files is
+staged completely before the first rename, so a failure while writing any of them leaves none
+of them behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from kg.errors import OutputError
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` in one step; raises `OutputError` naming the path."""
+    write_all_atomic({Path(path): data})
+
+
+def write_all_atomic(files: Mapping[Path, bytes]) -> list[Path]:
+    """Write every file or none: all are staged as temporary files first, then renamed."""
+    staged: dict[Path, Path] = {}
+    try:
+        for path, data in files.items():
+            staged[path] = _stage(path, data)
+        for path, temp in list(staged.items()):
+            _replace(temp, path)
+            del staged[path]
+    finally:
+        for temp in staged.values():
+            temp.unlink(missing_ok=True)
+    return list(files)
+
+
+def ensure_dir(path: Path) -> None:
+    """Create an output directory (and its parents) unless it exists."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{path}: not a directory (expected an output directory)") from None
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create directory ({exc.strerror})") from exc
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """Write `data` to a new temporary file beside `path` and flush it to disk."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
+    temp = Path(name)
+    try:
+        # mkstemp makes the file private (0600); outputs get the usual umask-based mode.
+        os.fchmod(fd, 0o666 & ~_UMASK)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException as exc:
+        temp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
+        raise
+    return temp
+
+
+def _replace(temp: Path, path: Path) -> None:
+    try:
+        os.replace(temp, path)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
