@@ -1,0 +1,204 @@
+"""Reading article files (`kg/ingest.py`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg.errors import InputError, KgError
+from kg.ingest import date_from_url, publisher_for, read_article
+from kg.model import Article, Image
+
+ROOT = Path(__file__).parents[1]
+EXAMPLE = ROOT / "examples" / "xiongan-innovation.txt"
+BAD_INPUTS = Path(__file__).parent / "bad_inputs"
+SHARED_ARTICLES = Path(__file__).parents[2] / "shared" / "articles"
+
+# One row per failure mode: (file in tests/bad_inputs/, a fragment of the message).
+# "missing.txt" is deliberately absent from the folder.
+BAD = [
+    ("empty.txt", "empty file"),
+    ("whitespace-only.txt", "empty file"),
+    ("binary-nul.txt", "binary file"),
+    ("png-renamed.txt", "binary file"),
+    ("gbk-encoded.txt", "not UTF-8"),
+    ("latin1-encoded.txt", "not UTF-8"),
+    ("control-character.txt", "control character U+0007"),
+    ("header-no-body.txt", "no body text"),
+    ("header-no-title.txt", "header has no title"),
+    ("malformed-url.txt", "malformed URL"),
+    ("url-with-space.txt", "malformed URL"),
+    ("bad-image-line.txt", "unreadable image line"),
+    ("missing.txt", "no such file"),
+]
+
+
+def write(tmp_path: Path, text: str, name: str = "article.txt") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def assert_spans_slice_text(article: Article) -> None:
+    for span in article.paragraphs:
+        assert article.text[span.start : span.end] == span.text
+
+
+@pytest.mark.parametrize(("name", "fragment"), BAD, ids=[name for name, _ in BAD])
+def test_bad_input_is_refused_naming_the_file(name: str, fragment: str) -> None:
+    with pytest.raises(InputError) as caught:
+        read_article(BAD_INPUTS / name)
+    message = str(caught.value)
+    assert message.startswith(str(BAD_INPUTS / name) + ": ")
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_every_bad_input_file_is_in_the_table() -> None:
+    on_disk = {path.name for path in BAD_INPUTS.iterdir()}
+    in_table = {name for name, _ in BAD}
+    assert on_disk - in_table == set(), "bad-input files no test uses"
+    assert in_table - on_disk == {"missing.txt"}
+
+
+def test_the_missing_file_really_is_missing() -> None:
+    assert not (BAD_INPUTS / "missing.txt").exists()
+
+
+def test_a_directory_is_not_an_article(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is a directory"):
+        read_article(tmp_path)
+
+
+def test_input_errors_are_kg_errors_with_exit_code_2() -> None:
+    assert issubclass(InputError, KgError)
+    assert InputError.exit_code == 2
+
+
+@pytest.fixture(scope="module")
+def example() -> Article:
+    return read_article(EXAMPLE)
+
+
+class TestHeaderFormat:
+    def test_title_url_publisher_and_date(self, example: Article) -> None:
+        assert example.title == "Innovation flows in the air of Xiong'an, deputies say"
+        assert example.url == (
+            "https://www.chinadaily.com.cn/a/202503/06/WS67c97dc1a310c240449d921b.html"
+        )
+        assert example.publisher == "China Daily"
+        assert example.published == "2025-03-06"
+        assert example.source == "xiongan-innovation.txt"
+        assert example.language == "en"
+
+    def test_images(self, example: Article) -> None:
+        assert example.images == [
+            Image("Innovation flows in the air of Xiong'an, deputies say_14.jpeg", 1199, 693)
+        ]
+
+    def test_body_leaves_out_header_repeated_title_and_images(self, example: Article) -> None:
+        assert example.text.startswith("Xiong'an New Area in Hebei province")
+        assert example.text.endswith("grew by 12 percent.")
+        assert "标题" not in example.text
+        assert "图片列表" not in example.text
+
+    def test_paragraph_spans_are_slices_of_the_text(self, example: Article) -> None:
+        assert len(example.paragraphs) > 10
+        assert_spans_slice_text(example)
+        assert "\n\n".join(span.text for span in example.paragraphs) == example.text
+
+    def test_published_option_overrides_the_url_date(self) -> None:
+        assert read_article(EXAMPLE, published="2024-12-31").published == "2024-12-31"
+
+
+def test_plain_text_first_line_is_the_title(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "\n  A plain title \n\nFirst paragraph.\nSecond paragraph.\n\n\nThird.\n"
+    )
+    article = read_article(path)
+    assert article.title == "A plain title"
+    assert [span.text for span in article.paragraphs] == [
+        "First paragraph.",
+        "Second paragraph.",
+        "Third.",
+    ]
+    assert article.text == "First paragraph.\n\nSecond paragraph.\n\nThird."
+    assert (article.url, article.publisher, article.published) == (None, None, None)
+    assert article.images == []
+    assert_spans_slice_text(article)
+
+
+def test_plain_text_takes_a_published_date(tmp_path: Path) -> None:
+    path = write(tmp_path, "Title\n\nBody.\n")
+    assert read_article(path, published="2025-03-06").published == "2025-03-06"
+
+
+def test_a_bad_published_date_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "Title\n\nBody.\n")
+    with pytest.raises(InputError, match=r"article\.txt: bad publication date '2025-02-30'"):
+        read_article(path, published="2025-02-30")
+
+
+def test_bom_and_windows_line_ends_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "windows.txt"
+    path.write_bytes("\ufeffTitle\r\n\r\nFirst.\r\nSecond.\r\n".encode())
+    article = read_article(path)
+    assert article.title == "Title"
+    assert article.text == "First.\n\nSecond."
+
+
+def test_full_width_colons_in_the_header(tmp_path: Path) -> None:
+    text = "标题：Title\n网址：https://www.chinadaily.com.cn/a/202503/06/x.html\n\nBody.\n"
+    article = read_article(write(tmp_path, text))
+    assert (article.title, article.published) == ("Title", "2025-03-06")
+
+
+@pytest.mark.parametrize(
+    ("url", "published"),
+    [
+        ("https://www.chinadaily.com.cn/a/202503/06/WS67c9.html", "2025-03-06"),
+        ("http://usa.chinadaily.com.cn/business/2013-04/10/content_16391423.htm", "2013-04-10"),
+        ("https://www.example.com/news/2024/12/31/story.html", "2024-12-31"),
+        ("https://www.example.com/2024-01-02/story", "2024-01-02"),
+        ("https://www.example.com/news/20240229/story", "2024-02-29"),
+        ("https://www.example.com/news/20230229/story", None),
+        ("https://www.example.com/news/202502/30/story", None),
+        ("https://www.bbc.co.uk/news/business-4115", None),
+        ("https://www.example.com/?date=2024/01/02/", None),
+    ],
+)
+def test_date_from_url(url: str, published: str | None) -> None:
+    assert date_from_url(url) == published
+
+
+@pytest.mark.parametrize(
+    ("url", "publisher"),
+    [
+        ("https://www.chinadaily.com.cn/a/x.html", "China Daily"),
+        ("http://usa.chinadaily.com.cn/business/x.htm", "China Daily"),
+        ("https://WWW.BBC.CO.UK/news", "BBC"),
+        ("https://github.com/x/y", None),
+        (None, None),
+    ],
+)
+def test_publisher_from_the_url_host(url: str | None, publisher: str | None) -> None:
+    assert publisher_for(url) == publisher
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(
+    not SHARED_ARTICLES.is_dir(), reason="../shared/articles is not beside the repository"
+)
+@pytest.mark.parametrize("path", sorted(SHARED_ARTICLES.glob("*.txt")), ids=lambda path: path.name)
+def test_shared_articles_read(path: Path) -> None:
+    article = read_article(path)
+    assert article.title and article.url
+    assert_spans_slice_text(article)
+
+
+def test_the_example_is_the_shared_article() -> None:
+    shared = SHARED_ARTICLES / EXAMPLE.name
+    if not shared.is_file():
+        pytest.skip("../shared/articles is not beside the repository")
+    assert EXAMPLE.read_bytes() == shared.read_bytes()
