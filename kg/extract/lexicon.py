@@ -1,0 +1,92 @@
+"""The data tables the extractor reads, loaded once and shaped for lookups."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from kg.data import read_lines, read_table, read_words
+
+
+@dataclass(frozen=True)
+class PlaceEntry:
+    name: str
+    kind: str
+    identifier: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    key: str
+    qudt: str
+    kind: str
+
+
+@cache
+def places() -> dict[str, PlaceEntry]:
+    """Every place name and alias -> its entry (curated rows win over generated ones)."""
+    table: dict[str, PlaceEntry] = {}
+    for name, (kind, identifier, *_rest) in read_table("places.tsv").items():
+        table[name] = PlaceEntry(name, kind, identifier)
+    for name, (kind, identifier, *rest) in read_table("places_curated.tsv").items():
+        entry = PlaceEntry(name, kind, identifier)
+        table[name] = entry
+        for alias in (rest[0].split(",") if rest and rest[0] else []):
+            table[alias.strip()] = entry
+    return table
+
+
+@cache
+def place_suffixes() -> tuple[str, ...]:
+    return tuple(sorted(read_words("place_suffixes.txt"), key=len, reverse=True))
+
+
+@cache
+def titles() -> dict[str, str]:
+    """Title phrase (lower case) -> role."""
+    return {title: values[0] for title, values in read_table("titles.tsv").items()}
+
+
+@cache
+def title_pattern() -> str:
+    """A regex alternative matching any title, longest first, with optional modifiers."""
+    heads = sorted(titles(), key=len, reverse=True)
+    modifiers = sorted(read_words("title_modifiers.txt"), key=len, reverse=True)
+    modifier = "|".join(re.escape(m) for m in modifiers)
+    head = "|".join(re.escape(h).replace(r"\ ", r"[ -]") for h in heads)
+    return rf"(?:(?:{modifier})[ -])*(?:{head})"
+
+
+@cache
+def org_suffixes() -> frozenset[str]:
+    return read_words("org_suffixes.txt")
+
+
+@cache
+def org_abbreviations() -> dict[str, str]:
+    return {abbr: values[0] for abbr, values in read_table("org_abbreviations.tsv").items()}
+
+
+@cache
+def unit_forms() -> dict[str, Unit]:
+    """Surface form (lower case) -> unit."""
+    forms: dict[str, Unit] = {}
+    for key, (qudt, kind, *rest) in read_table("units.tsv").items():
+        unit = Unit(key, qudt, kind)
+        for form in (rest[0].split(",") if rest and rest[0] else []):
+            forms[form.strip()] = unit
+    return forms
+
+
+@cache
+def qualifiers() -> dict[str, str]:
+    return {phrase: values[0] for phrase, values in read_table("qualifiers.tsv").items()}
+
+
+def words(name: str) -> frozenset[str]:
+    return read_words(name)
+
+
+def lines(name: str) -> tuple[str, ...]:
+    return read_lines(name)

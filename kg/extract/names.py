@@ -1,0 +1,342 @@
+"""Find people, organizations and places, and resolve their later short mentions.
+
+Capitalized word sequences are candidates. A candidate is an organization when it has an
+organization head word (optionally followed by an "of/for ..." complement), a place when the
+gazetteer or a place suffix says so, and a person when its shape (Chinese family name + pinyin
+given name, a known given name) or its context (a title before it, an apposition or a speech
+verb after it) says so. Later mentions — surnames, abbreviations, a place without its suffix —
+are then linked to the full names found first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kg.extract import lexicon
+from kg.extract.text import Sentence
+from kg.vocab import slug
+
+_NAME_WORD = r"(?:[A-Z][A-Za-z0-9]*(?:['’\-][A-Za-z0-9]+)*(?:['’]s)?|\d+[A-Z][A-Za-z0-9]*)"
+_JOINER = r"(?: (?:of the|of|for the|for|and|on|de|den|der|van|von|du|da|di|al|bin|le|la) )"
+_CANDIDATE = re.compile(rf"{_NAME_WORD}(?:(?: |{_JOINER}){_NAME_WORD})*")
+_POSSESSIVE = re.compile(r"['’]s$")
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,6}$")
+_PERSON_PARTICLES = frozenset("de den der van von du da di al bin le la".split())
+_HONORIFICS = frozenset("Mr Mrs Ms Miss Dr Prof Sir Dame Lord".split())
+_COMPLEMENT_JOINERS = ("of the", "of", "for the", "for", "on")
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    text: str
+    type: str  # person | organization | place
+    name: str  # canonical name of the entity mentioned
+
+
+@dataclass
+class Entities:
+    """Entities by type and canonical name, and every mention in text order."""
+
+    mentions: list[Mention] = field(default_factory=list)
+    aliases: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    kinds: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def add(self, mention: Mention, kind: str | None = None) -> None:
+        if any(m.start < mention.end and mention.start < m.end for m in self.mentions):
+            return
+        self.mentions.append(mention)
+        ident = (mention.type, mention.name)
+        aliases = self.aliases.setdefault(ident, set())
+        if mention.text != mention.name:
+            aliases.add(mention.text)
+        if kind:
+            self.kinds.setdefault(ident, kind)
+
+    def register(self, type_: str, name: str, kind: str | None = None) -> None:
+        """Make an entity known without a mention (e.g. the publisher)."""
+        self.aliases.setdefault((type_, name), set())
+        if kind:
+            self.kinds.setdefault((type_, name), kind)
+
+    def names(self, type_: str) -> list[str]:
+        return [name for (t, name) in self.aliases if t == type_]
+
+    def sorted_mentions(self) -> list[Mention]:
+        return sorted(self.mentions, key=lambda m: (m.start, m.end))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int
+    end: int
+    text: str
+    sentence_initial: bool
+
+
+def find_entities(text: str, sentences: list[Sentence], publisher: str | None) -> Entities:
+    entities = Entities()
+    if publisher:
+        entities.register("organization", publisher)
+    candidates = [c for s in sentences for c in _candidates(text, s)]
+    leftovers: list[Candidate] = []
+    for candidate in candidates:
+        leftovers.extend(_classify_org_or_place(text, candidate, entities))
+    for candidate in leftovers:
+        _classify_person(text, candidate, entities)
+    _lowercase_head_orgs(text, entities)
+    _short_mentions(text, sentences, entities)
+    _contextual_orgs(text, leftovers, entities)
+    _short_mentions(text, sentences, entities)
+    return entities
+
+
+def _candidates(text: str, sentence: Sentence) -> list[Candidate]:
+    found = []
+    for match in _CANDIDATE.finditer(text, sentence.start, sentence.end):
+        start, value = match.start(), match.group()
+        initial = text[sentence.start : start].strip(" \"'“‘(") == ""
+        first, _, rest = value.partition(" ")
+        if rest and first.rstrip(".") in _HONORIFICS:
+            start += len(first) + 1
+            value = rest
+        elif initial:
+            first, _, rest = value.partition(" ")
+            if first in lexicon.words("function_words.txt"):
+                if not rest:
+                    continue
+                start += len(first) + 1
+                value = rest
+                initial = False
+        found.extend(_split_at_joiners(Candidate(start, start + len(value), value, initial)))
+    return found
+
+
+def _split_at_joiners(candidate: Candidate) -> list[Candidate]:
+    """Keep "X of Y" / "X and Y" together only when X..Y can be one organization name."""
+    if _org_head_index(candidate.text) is not None:
+        return [candidate]
+    parts = re.split(r"( (?:of the|of|for the|for|and|on) )", candidate.text)
+    if len(parts) == 1:
+        return [candidate]
+    pieces: list[Candidate] = []
+    offset = candidate.start
+    for i, part in enumerate(parts):
+        if i % 2 == 0 and part:
+            pieces.append(Candidate(offset, offset + len(part), part, candidate.sentence_initial and i == 0))
+        offset += len(part)
+    return pieces
+
+
+def _org_head_index(value: str) -> int | None:
+    """Index of the word ending an organization name: its head, before any complement."""
+    tokens = value.split(" ")
+    suffixes = lexicon.org_suffixes()
+    for i in range(len(tokens) - 1, 0, -1):
+        if _POSSESSIVE.sub("", tokens[i]) in suffixes and tokens[i - 1] not in ("of", "for", "and", "the"):
+            tail = " ".join(tokens[i + 1 :])
+            if not tail or any(tail.startswith(j + " ") for j in _COMPLEMENT_JOINERS):
+                return i
+    return None
+
+
+def _classify_org_or_place(text: str, candidate: Candidate, entities: Entities) -> list[Candidate]:
+    """Record organizations and places in the candidate; return the parts left unexplained."""
+    value = candidate.text
+    possessive = _POSSESSIVE.search(value)
+    if possessive and not _POSSESSIVE.search(value.split(" ")[0] if " " in value else ""):
+        value = value[: possessive.start()]
+    head = _org_head_index(value)
+    if head is not None:
+        _add_org(text, candidate.start, value, entities)
+        return []
+    if _add_place(text, candidate.start, value, entities):
+        return []
+    words = value.split(" ")
+    if len(words) > 1 and words[0].endswith(("'s", "’s")):
+        # "China's Commerce Ministry" style splits are handled above; here the owner is a name.
+        owner = Candidate(candidate.start, candidate.start + len(words[0]) - 2, words[0][:-2], candidate.sentence_initial)
+        rest_start = candidate.start + len(words[0]) + 1
+        rest = Candidate(rest_start, candidate.start + len(value), value[len(words[0]) + 1 :], False)
+        return _classify_org_or_place(text, owner, entities) + _classify_org_or_place(text, rest, entities)
+    return [Candidate(candidate.start, candidate.start + len(value), value, candidate.sentence_initial)]
+
+
+def _add_org(text: str, start: int, value: str, entities: Entities) -> None:
+    words = value.split(" ")
+    name = value
+    if words[0].endswith(("'s", "’s")) and words[0][:-2] in lexicon.places():
+        # "Guizhou's Commerce Department" names the "Guizhou Commerce Department".
+        name = words[0][:-2] + " " + " ".join(words[1:])
+        _add_place(text, start, words[0][:-2], entities, inside_org=True)
+    entities.add(Mention(start, start + len(value), value, "organization", name), _org_kind(name))
+    # An organization named inside another one's complement is an organization too
+    # ("Committee of the Communist Party of China").
+    for joiner in (" of the ", " of ", " for the ", " for "):
+        at = value.find(joiner)
+        if at > 0:
+            inner = value[at + len(joiner) :]
+            if _org_head_index(inner) is not None and len(inner.split(" ")) > 1:
+                inner_start = start + at + len(joiner)
+                entities.mentions.append(
+                    Mention(inner_start, inner_start + len(inner), inner, "organization", inner)
+                )
+                entities.aliases.setdefault(("organization", inner), set())
+            break
+
+
+def _org_kind(name: str) -> str | None:
+    government = ("Committee", "Congress", "Ministry", "Department", "Bureau", "Commission",
+                  "Government", "Council", "Administration", "Parliament", "Assembly", "Office")
+    return "GovernmentOrganization" if any(w in government for w in name.split(" ")) else None
+
+
+def _add_place(
+    text: str, start: int, value: str, entities: Entities, inside_org: bool = False
+) -> bool:
+    entry = lexicon.places().get(value)
+    name = entry.name if entry else None
+    kind = entry.kind if entry else None
+    if name is None:
+        for suffix in lexicon.place_suffixes():
+            if value.endswith(" " + suffix) and len(value) > len(suffix) + 1:
+                name, kind = value, ("Place" if "Delta" in suffix else "AdministrativeArea")
+                break
+    if name is None:
+        return False
+    end = start + len(value)
+    after = re.match(r" (\w+)", text[end : end + 20])
+    if after and after.group(1) in lexicon.words("place_lowercase_heads.txt"):
+        end += len(after.group(0))  # "Hebei province" is one mention of Hebei
+    mention = Mention(start, end, text[start:end], "place", name)
+    if inside_org:
+        entities.register("place", name, kind)
+    else:
+        entities.add(mention, kind)
+    return True
+
+
+def _classify_person(text: str, candidate: Candidate, entities: Entities) -> None:
+    words = candidate.text.split(" ")
+    if not 2 <= len(words) <= 4 or not _looks_like_person(text, candidate, words):
+        return
+    entities.add(Mention(candidate.start, candidate.end, candidate.text, "person", candidate.text))
+
+
+def _looks_like_person(text: str, candidate: Candidate, words: list[str]) -> bool:
+    if any(w in lexicon.org_suffixes() or _ACRONYM.match(w) for w in words):
+        return False
+    if any(w.lower() in _PERSON_PARTICLES for w in words[:1] + words[-1:]):
+        return False
+    if re.search(r"[A-Z][\w'’]+ (?:of|at) $", text[max(0, candidate.start - 40) : candidate.start]):
+        return False  # "analyst Mike Powell of X": X is where the person works
+    if _is_chinese_name(words):
+        return True
+    if words[0] in lexicon.words("given_names.txt"):
+        return True
+    return _has_person_context(text, candidate)
+
+
+def _is_chinese_name(words: list[str]) -> bool:
+    if len(words) != 2 or words[0] not in lexicon.words("chinese_surnames.txt"):
+        return False
+    return _is_pinyin(words[1].lower().replace("’", "'"))
+
+
+def _is_pinyin(word: str) -> bool:
+    """True when the word splits into pinyin syllables ("yuefeng", "min'er")."""
+    syllables = lexicon.words("pinyin_syllables.txt")
+    parts = word.replace("-", "'").split("'")
+
+    def splits(rest: str) -> bool:
+        if not rest:
+            return True
+        return any(rest[:n] in syllables and splits(rest[n:]) for n in range(min(6, len(rest)), 0, -1))
+
+    return all(part and splits(part) for part in parts)
+
+
+def _has_person_context(text: str, candidate: Candidate) -> bool:
+    before = text[max(0, candidate.start - 40) : candidate.start]
+    after = text[candidate.end : candidate.end + 60]
+    verbs = "|".join(sorted(lexicon.words("speech_verbs.txt")))
+    title = lexicon.title_pattern()
+    if re.search(rf"\b(?:{title}) $", before, re.IGNORECASE):
+        return True
+    if re.search(r"\b(?:Mr|Mrs|Ms|Dr|Prof)\.? $|\b(?:said|says|according to) $", before):
+        return True
+    if re.match(rf" (?:{verbs})\b", after):
+        return True
+    return bool(re.match(rf", (?:(?:a|an|the|also|another) )*(?:[\w'’]+ ){{0,3}}(?:{title})\b", after, re.IGNORECASE))
+
+
+def _lowercase_head_orgs(text: str, entities: Entities) -> None:
+    """ "the Hebei delegation": a place followed by a lower-case organization noun."""
+    heads = "|".join(sorted(lexicon.words("org_lowercase_heads.txt")))
+    for mention in [m for m in entities.mentions if m.type == "place"]:
+        after = re.match(rf" ({heads})\b", text[mention.end : mention.end + 30])
+        if after and mention.text == mention.name:
+            name = f"{mention.name} {after.group(1)}"
+            entities.mentions.remove(mention)
+            entities.add(
+                Mention(mention.start, mention.end + len(after.group(0)), name, "organization", name),
+                "GovernmentOrganization",
+            )
+
+
+def _contextual_orgs(text: str, leftovers: list[Candidate], entities: Entities) -> None:
+    """Names an organization by position: "<title> <person> of X", "X's <title>"."""
+    people = {m.start for m in entities.mentions if m.type == "person"}
+    title = lexicon.title_pattern()
+    for candidate in leftovers:
+        if candidate.start in people or candidate.sentence_initial and " " not in candidate.text:
+            continue
+        before = text[max(0, candidate.start - 80) : candidate.start]
+        after = text[candidate.end : candidate.end + 40]
+        person_then_of = re.search(rf"(?:{title}) [A-Z][\w'’\- ]+ (?:of|at|from) $", before, re.IGNORECASE)
+        owner_of_title = re.match(rf"['’]s (?:{title})\b", after, re.IGNORECASE)
+        if person_then_of or owner_of_title:
+            entities.add(Mention(candidate.start, candidate.end, candidate.text, "organization", candidate.text))
+
+
+def _short_mentions(text: str, sentences: list[Sentence], entities: Entities) -> None:
+    """Link surnames, abbreviations and suffix-less place names to the entities named in full."""
+    short: dict[str, tuple[str, str]] = {}
+    for type_, name in list(entities.aliases):
+        for form in _short_forms(type_, name):
+            short.setdefault(form, (type_, name))
+    for abbr, full in lexicon.org_abbreviations().items():
+        if ("organization", full) in entities.aliases:
+            short.setdefault(abbr, ("organization", full))
+    for sentence in sentences:
+        for match in re.finditer(r"\b[A-Z][\w'’\-]*\b", text[sentence.start : sentence.end]):
+            start = sentence.start + match.start()
+            form = _POSSESSIVE.sub("", match.group())
+            hit = short.get(form)
+            if hit is None and _ACRONYM.match(form) and form in lexicon.org_abbreviations():
+                hit = ("organization", lexicon.org_abbreviations()[form])
+            if hit is not None:
+                type_, name = hit
+                entities.add(Mention(start, start + len(form), form, type_, name))
+
+
+def _short_forms(type_: str, name: str) -> list[str]:
+    words = name.split(" ")
+    if type_ == "person":
+        if len(words) == 2 and words[0] in lexicon.words("chinese_surnames.txt") and _is_pinyin(words[1].lower()):
+            return [words[0]]
+        return [words[-1]]
+    if type_ == "organization":
+        content = [w for w in words if w not in ("of", "the", "for", "and", "on")]
+        initials = "".join(w[0] for w in content if w[0].isupper())
+        return [initials] if len(initials) >= 2 else []
+    for suffix in lexicon.place_suffixes():
+        if name.endswith(" " + suffix):
+            return [name[: -len(suffix) - 1]]
+    return []
+
+
+def key_of(name: str) -> str:
+    return slug(name)

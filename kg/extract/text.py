@@ -1,0 +1,82 @@
+"""Sentences and words of an article body, with their character offsets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kg.model import Span
+
+# A sentence ends at . ! ? (and a closing quote after them) followed by space and a capital,
+# a digit or an opening quote; paragraph breaks always end one.
+_SENTENCE_END = re.compile(r"""[.!?]+["'”’)]*(?=\s+["'“‘(]?[A-Z0-9])""")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr gen col lt sgt rep sen gov co corp inc ltd no vs etc jan feb "
+    "mar apr jun jul aug sep sept oct nov dec u.s u.k e.g i.e a.m p.m".split()
+)
+_WORD = re.compile(r"[A-Za-z0-9\u00C0-\u024F](?:[A-Za-z0-9\u00C0-\u024F'’.,\-]*[A-Za-z0-9\u00C0-\u024F])?")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+    paragraph: int
+
+    def span(self) -> Span:
+        return Span(self.start, self.end, self.text)
+
+
+@dataclass(frozen=True)
+class Word:
+    start: int
+    end: int
+    text: str
+
+    @property
+    def capitalized(self) -> bool:
+        return self.text[:1].isupper()
+
+
+def sentences(text: str, paragraphs: list[Span]) -> list[Sentence]:
+    """Split each paragraph into sentences, keeping offsets into `text`."""
+    found: list[Sentence] = []
+    for index, paragraph in enumerate(paragraphs):
+        begin = 0
+        body = paragraph.text
+        for match in _SENTENCE_END.finditer(body):
+            if _ends_in_abbreviation(body, match.start()):
+                continue
+            found.extend(_sentence(text, paragraph.start, begin, match.end(), index))
+            begin = match.end()
+        found.extend(_sentence(text, paragraph.start, begin, len(body), index))
+    return found
+
+
+def _ends_in_abbreviation(body: str, dot: int) -> bool:
+    if body[dot] != ".":
+        return False
+    before = re.search(r"([A-Za-z.]+)$", body[:dot])
+    if not before:
+        return False
+    token = before.group(1).lower()
+    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+
+
+def _sentence(text: str, base: int, begin: int, end: int, paragraph: int) -> list[Sentence]:
+    chunk = text[base + begin : base + end]
+    stripped_start = len(chunk) - len(chunk.lstrip())
+    start, stop = base + begin + stripped_start, base + begin + len(chunk.rstrip())
+    if start >= stop:
+        return []
+    return [Sentence(start, stop, text[start:stop], paragraph)]
+
+
+def words(text: str, start: int = 0, end: int | None = None) -> list[Word]:
+    """Word tokens of `text[start:end]` (letters/digits, keeping inner ' - . ,), with offsets."""
+    end = len(text) if end is None else end
+    return [
+        Word(m.start(), m.end(), m.group())
+        for m in _WORD.finditer(text, start, end)
+    ]
