@@ -1,0 +1,293 @@
+"""Read, check and write records: the JSON of `kg.model.Record`.
+
+A record is checked in two passes: against `shapes/record.schema.json` (layout, types, enums,
+patterns), then for what a JSON Schema cannot say — each span's text is the article text at its
+offsets, keys are unique, and keys that refer to entities name one of the right type. Every
+problem is reported at once, each with its JSON pointer (RFC 6901), so a hand-edited record can
+be fixed in one pass:
+
+    record.json: /metrics/3/value: "abc" is invalid (expected a decimal number as a string, ...)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from jsonschema import Draft202012Validator, ValidationError, validators
+from jsonschema.exceptions import relevance
+
+from kg.errors import InputError, RecordError
+from kg.files import write_atomic
+from kg.model import Record
+from kg.vocab import slug
+
+SCHEMA_FILE = "record.schema.json"
+ENTITY_GROUPS = ("people", "organizations", "places")
+FACT_GROUPS = ("posts", "metrics", "quotes")
+
+# jsonschema messages are only rewritten for these keywords when the schema describes the value;
+# the others ("enum", "required", ...) already say what is allowed.
+_DESCRIBED_KEYWORDS = frozenset({"const", "format", "minLength", "minimum", "pattern", "type"})
+
+
+class Problem(NamedTuple):
+    """One thing wrong with a record: where (a JSON pointer) and what."""
+
+    pointer: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pointer or '(root)'}: {self.message}"
+
+
+def read_record(path: str | Path) -> Record:
+    """Read a record JSON file and check it; raises `InputError` or `RecordError`.
+
+    >>> record = read_record("tests/fixtures/xiongan.record.json")  # doctest: +SKIP
+    """
+    path = Path(path)
+    return check_record_json(_parse_json(_read_text(path), str(path)), str(path))
+
+
+def write_record(record: Record, path: str | Path) -> None:
+    """Write a record as JSON (field order of the model, indent 2, UTF-8), atomically."""
+    write_atomic(Path(path), dump_record(record).encode("utf-8"))
+
+
+def dump_record(record: Record) -> str:
+    """The record as the JSON text `write_record` writes, with a final newline."""
+    return json.dumps(record.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def check_record_json(data: Any, where: str = "record") -> Record:
+    """Check parsed record JSON and build the `Record`; raises `RecordError` naming each problem."""
+    problems = record_problems(data)
+    if problems:
+        raise RecordError("\n".join(f"{where}: {problem}" for problem in problems))
+    return Record.from_json(data)
+
+
+def record_problems(data: Any) -> list[Problem]:
+    """Every problem of parsed record JSON, in document order; empty when the record is valid."""
+    problems = _unique(_schema_problems(data))
+    if problems:
+        # The semantic checks assume the layout the schema guarantees.
+        return problems
+    return _unique(_semantic_problems(data))
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{where}: is a directory (expected a record JSON file)") from None
+    except OSError as exc:
+        raise InputError(f"{where}: cannot read ({exc.strerror})") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: byte {exc.start}: not UTF-8 (expected UTF-8 JSON)") from exc
+
+
+def _parse_json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{where}: line {exc.lineno} column {exc.colno}: {exc.msg} (expected a JSON record)"
+        ) from exc
+    except RecursionError as exc:
+        raise InputError(f"{where}: JSON nested too deeply (expected a record)") from exc
+
+
+# --- schema pass ---------------------------------------------------------------------------------
+
+
+def _is_strict_integer(checker: object, instance: object) -> bool:
+    # JSON Schema counts 3.0 as an integer; offsets must be real ints to slice the text.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_StrictValidator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_strict_integer),
+)
+
+
+@cache
+def read_schema() -> dict[str, Any]:
+    """The record JSON Schema (draft 2020-12), read once per process."""
+    text = resources.files("kg").joinpath("resources", "shapes", SCHEMA_FILE).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    validator: Draft202012Validator = _StrictValidator(
+        read_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    return validator
+
+
+def _schema_problems(data: Any) -> Iterator[Problem]:
+    errors = sorted(_validator().iter_errors(data), key=relevance)
+    for error in errors:
+        yield from _problems_of(error)
+
+
+def _problems_of(error: ValidationError) -> Iterator[Problem]:
+    path = list(error.absolute_path)
+    instance = error.instance
+    if error.validator == "required" and isinstance(instance, dict):
+        for name in error.validator_value:
+            if name not in instance:
+                yield Problem(_pointer(path + [name]), "missing (required)")
+    elif error.validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = error.schema.get("properties", {})
+        for name in instance:
+            if name not in allowed:
+                expected = ", ".join(allowed)
+                yield Problem(_pointer(path + [name]), f"unexpected property (allowed: {expected})")
+    else:
+        yield Problem(_pointer(path), _message(error))
+
+
+def _message(error: ValidationError) -> str:
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if description and error.validator in _DESCRIBED_KEYWORDS:
+        return f"{_show(error.instance)} is invalid (expected {description})"
+    return error.message
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _pointer(path: Iterable[str | int]) -> str:
+    """A JSON pointer (RFC 6901) for a path: `["metrics", 3, "value"]` -> `/metrics/3/value`."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def _unique(problems: Iterable[Problem]) -> list[Problem]:
+    # One problem per location reads best; the first one is the most relevant.
+    seen: dict[str, Problem] = {}
+    for problem in problems:
+        seen.setdefault(problem.pointer, problem)
+    return sorted(seen.values(), key=lambda p: _document_order(p.pointer))
+
+
+def _document_order(json_pointer: str) -> tuple[tuple[int, int, str], ...]:
+    parts = json_pointer.split("/")[1:]
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
+# --- semantic pass -------------------------------------------------------------------------------
+
+
+def _semantic_problems(data: dict[str, Any]) -> Iterator[Problem]:
+    text = data["article"]["text"]
+    for where, span in _spans(data):
+        yield from _span_problems(where, span, text)
+    yield from _key_problems(data)
+    yield from _reference_problems(data)
+
+
+def _spans(data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for i, span in enumerate(data["article"]["paragraphs"]):
+        yield f"/article/paragraphs/{i}", span
+    for group in ENTITY_GROUPS:
+        for i, entity in enumerate(data.get(group, [])):
+            for j, span in enumerate(entity.get("mentions", [])):
+                yield f"/{group}/{i}/mentions/{j}", span
+    for group in FACT_GROUPS:
+        for i, fact in enumerate(data.get(group, [])):
+            yield f"/{group}/{i}/evidence", fact["evidence"]
+            if fact.get("period"):
+                yield f"/{group}/{i}/period/span", fact["period"]["span"]
+
+
+def _span_problems(where: str, span: dict[str, Any], text: str) -> Iterator[Problem]:
+    start, end = span["start"], span["end"]
+    if start > end:
+        yield Problem(f"{where}/end", f"{end} is before start {start} (expected end >= start)")
+    elif end > len(text):
+        yield Problem(
+            f"{where}/end",
+            f"{end} is past the end of the article text (expected at most {len(text)})",
+        )
+    elif text[start:end] != span["text"]:
+        yield Problem(
+            f"{where}/text",
+            f"{_show(span['text'])} is not the article text at {start}..{end} "
+            f"(expected {_show(text[start:end])})",
+        )
+
+
+def _key_problems(data: dict[str, Any]) -> Iterator[Problem]:
+    # Entity keys must be unique across all three groups: facts refer to entities by key alone.
+    yield from _duplicates(
+        (f"/{group}/{i}", item["key"])
+        for group in ENTITY_GROUPS
+        for i, item in enumerate(data.get(group, []))
+    )
+    for group in FACT_GROUPS:
+        yield from _duplicates(
+            (f"/{group}/{i}", f["key"]) for i, f in enumerate(data.get(group, []))
+        )
+    for i, post in enumerate(data.get("posts", [])):
+        expected = f"{post['person']}/{slug(post['role'])}/{post['organization']}"
+        if post["key"] != expected:
+            yield Problem(
+                f"/posts/{i}/key",
+                f"{_show(post['key'])} does not match person/role/organization "
+                f"(expected {_show(expected)})",
+            )
+
+
+def _duplicates(keyed: Iterable[tuple[str, str]]) -> Iterator[Problem]:
+    first: dict[str, str] = {}
+    for where, key in keyed:
+        if key in first:
+            yield Problem(
+                f"{where}/key", f"{_show(key)} is already the key of {first[key]} (keys are unique)"
+            )
+        else:
+            first[key] = where
+
+
+def _reference_problems(data: dict[str, Any]) -> Iterator[Problem]:
+    people = _keys(data, "people")
+    holders = _keys(data, "organizations") | _keys(data, "places")
+    everyone = people | holders
+    for i, post in enumerate(data.get("posts", [])):
+        yield from _reference(f"/posts/{i}/person", post["person"], people, "a person")
+        yield from _reference(
+            f"/posts/{i}/organization", post["organization"], holders, "an organization or place"
+        )
+    for i, metric in enumerate(data.get("metrics", [])):
+        if metric.get("about") is not None:
+            yield from _reference(f"/metrics/{i}/about", metric["about"], everyone, "an entity")
+    for i, quote in enumerate(data.get("quotes", [])):
+        yield from _reference(f"/quotes/{i}/speaker", quote["speaker"], people, "a person")
+
+
+def _keys(data: dict[str, Any], group: str) -> frozenset[str]:
+    return frozenset(item["key"] for item in data.get(group, []))
+
+
+def _reference(where: str, key: str, allowed: frozenset[str], what: str) -> Iterator[Problem]:
+    if key not in allowed:
+        yield Problem(where, f"{_show(key)} is not the key of {what} in this record")

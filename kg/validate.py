@@ -1,0 +1,217 @@
+"""Check a graph against the kg shapes (`shapes/kg.shacl.ttl`) with pySHACL.
+
+    >>> report = validate_graph(map_record(record))     # doctest: +SKIP
+    >>> report.conforms, len(report.findings)           # doctest: +SKIP
+    (True, 0)
+
+No inference by default: every node carries its schema.org class directly, so the shapes see the
+data as a triplestore would. Nothing is fetched: `owl:imports` are not followed. Warnings (e.g. an
+article without a date) are reported but do not break conformance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+import pyshacl
+from rdflib import Graph, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, SH, NamespaceManager
+from rdflib.term import Node
+
+from kg.errors import KgError
+from kg.vocab import new_graph
+
+SHAPES_FILE = "kg.shacl.ttl"
+SHAPES = "https://w3id.org/kg-news/shapes#"
+
+Inference = Literal["none", "rdfs", "owlrl", "both"]
+
+_SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+
+
+class ShapesError(KgError):
+    """pySHACL could not run: the shapes are broken or the validator failed (exit code 3)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One SHACL validation result, with IRIs as plain strings.
+
+    `shape` is the NodeShape of the class whose rule was broken (`...shapes#PersonShape`);
+    `rule` is the exact property shape or SPARQL constraint (`...shapes#PersonShape-name`).
+    `path` is the property IRI, or a SPARQL path such as `^<http://schema.org/mentions>`.
+    """
+
+    focus: str
+    path: str | None
+    value: Node | None
+    message: str
+    shape: str
+    severity: str  # "Violation", "Warning" or "Info"
+    component: str  # e.g. "http://www.w3.org/ns/shacl#MinCountConstraintComponent"
+    rule: str
+
+
+@dataclass
+class ValidationReport:
+    """Whether the graph conforms (warnings allowed), and every finding, violations first."""
+
+    conforms: bool
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "Violation"]
+
+
+def validate_graph(graph: Graph, inference: Inference = "none") -> ValidationReport:
+    """Validate a graph against the kg shapes; raises `ShapesError` if pySHACL cannot run."""
+    shapes = _read_shapes()
+    try:
+        conforms, results, _ = pyshacl.validate(
+            graph,
+            shacl_graph=shapes,
+            inference=inference,
+            allow_warnings=True,
+            do_owl_imports=False,
+            advanced=False,
+        )
+    except Exception as exc:  # pySHACL raises RuntimeErrors of its own and rdflib's errors
+        raise ShapesError(f"{SHAPES_FILE}: pySHACL could not validate ({exc})") from exc
+    if not isinstance(results, Graph):
+        raise ShapesError(f"{SHAPES_FILE}: pySHACL returned no report graph ({results!r})")
+    findings = sorted((_finding(results, r) for r in _results(results)), key=_order)
+    return ValidationReport(conforms=bool(conforms), findings=findings)
+
+
+def format_report(report: ValidationReport) -> str:
+    """The report as text: a summary line, then one line per finding, violations first.
+
+    `Violation: <https://example.org/kg/person/x> schema:name: Less than 1 values ...
+    (kgsh:PersonShape-name, sh:MinCountConstraintComponent)`
+    """
+    names = _read_shapes().namespace_manager
+    counts = {s: sum(f.severity == s for f in report.findings) for s in _SEVERITY_ORDER}
+    summary = ", ".join(f"{n} {s.lower()}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+    head = f"{'conforms' if report.conforms else 'does not conform'} to the kg shapes"
+    lines = [f"{head} ({summary})" if summary else head]
+    lines += [_finding_line(f, names) for f in report.findings]
+    return "\n".join(lines)
+
+
+# --- shapes --------------------------------------------------------------------------------------
+
+
+@cache
+def _read_shapes() -> Graph:
+    # Parsed once per process; never handed out, so no caller can change it.
+    source = resources.files("kg").joinpath("resources", "shapes", SHAPES_FILE)
+    try:
+        # kg's prefix map, so pySHACL's messages and ours spell terms as the output does.
+        return new_graph().parse(data=source.read_text("utf-8"), format="turtle")
+    except Exception as exc:  # a missing file or rdflib's parser errors
+        raise ShapesError(f"{SHAPES_FILE}: cannot read the shapes ({exc})") from exc
+
+
+@cache
+def _node_shape_of() -> dict[Node, Node]:
+    """{property shape: the NodeShape that lists it}, for naming the class a finding is about."""
+    shapes = _read_shapes()
+    return {prop: node for node, prop in shapes.subject_objects(SH.property)}
+
+
+# --- findings ------------------------------------------------------------------------------------
+
+
+def _results(report: Graph) -> list[Node]:
+    return list(report.objects(None, SH.result))
+
+
+def _finding(report: Graph, result: Node) -> Finding:
+    source = report.value(result, SH.sourceShape)
+    constraint = report.value(result, SH.sourceConstraint)
+    path = report.value(result, SH.resultPath)
+    severity = report.value(result, SH.resultSeverity)
+    messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+    rule = constraint if isinstance(constraint, URIRef) else source
+    return Finding(
+        focus=str(report.value(result, SH.focusNode)),
+        path=None if path is None else _path_text(report, path),
+        value=report.value(result, SH.value),
+        message=messages[0] if messages else "",
+        shape=str(_node_shape_of().get(source, source) if source is not None else ""),
+        severity=_local_name(severity) if severity is not None else "Violation",
+        component=str(report.value(result, SH.sourceConstraintComponent)),
+        rule=str(rule) if rule is not None else "",
+    )
+
+
+def _path_text(graph: Graph, path: Node) -> str:
+    """A SHACL property path as text: an IRI, or SPARQL path syntax for the complex forms."""
+    if isinstance(path, URIRef):
+        return str(path)
+    inverse = graph.value(path, SH.inversePath)
+    if inverse is not None:
+        return "^" + _bracketed(graph, inverse)
+    alternatives = graph.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return "|".join(_bracketed(graph, p) for p in Collection(graph, alternatives))
+    if graph.value(path, RDF.first) is not None:
+        return "/".join(_bracketed(graph, p) for p in Collection(graph, path))
+    for predicate, suffix in (
+        (SH.zeroOrMorePath, "*"),
+        (SH.oneOrMorePath, "+"),
+        (SH.zeroOrOnePath, "?"),
+    ):
+        inner = graph.value(path, predicate)
+        if inner is not None:
+            return _bracketed(graph, inner) + suffix
+    return str(path)
+
+
+def _bracketed(graph: Graph, path: Node) -> str:
+    text = _path_text(graph, path)
+    return f"<{text}>" if isinstance(path, URIRef) else f"({text})"
+
+
+def _local_name(iri: Node) -> str:
+    return str(iri).rsplit("#", 1)[-1]
+
+
+def _order(finding: Finding) -> tuple[int, str, str, str, str, str]:
+    return (
+        _SEVERITY_ORDER.get(finding.severity, 3),
+        finding.shape,
+        finding.focus,
+        finding.path or "",
+        finding.rule,
+        "" if finding.value is None else finding.value.n3(),
+    )
+
+
+def _finding_line(finding: Finding, names: NamespaceManager) -> str:
+    where = " ".join(
+        part
+        for part in (_compact(finding.focus, names), _compact_path(finding.path, names))
+        if part
+    )
+    value = "" if finding.value is None else f" [value {finding.value.n3(names)}]"
+    rule = _compact(finding.rule, names)
+    component = _compact(finding.component, names)
+    return f"{finding.severity}: {where}: {finding.message}{value} ({rule}, {component})"
+
+
+def _compact(iri: str, names: NamespaceManager) -> str:
+    return URIRef(iri).n3(names) if iri else ""
+
+
+def _compact_path(path: str | None, names: NamespaceManager) -> str:
+    if path is None:
+        return ""
+    if path.startswith(("^", "(", "<")) or "|" in path:
+        return path
+    return _compact(path, names)
