@@ -320,6 +320,8 @@ def _short_mentions(text: str, sentences: list[Sentence], entities: Entities) ->
             if hit is not None:
                 type_, name = hit
                 entities.add(Mention(start, start + len(form), form, type_, name))
+                if (type_, name) in entities.aliases and form != name:
+                    entities.aliases[type_, name].add(form)
 
 
 def _short_forms(type_: str, name: str) -> list[str]:

@@ -57,7 +57,7 @@ def sentences(text: str, paragraphs: list[Span]) -> list[Sentence]:
 def _ends_in_abbreviation(body: str, dot: int) -> bool:
     if body[dot] != ".":
         return False
-    before = re.search(r"([A-Za-z.]+)$", body[:dot])
+    before = re.search(r"(?:^|[^\w])([A-Za-z.]+)$", body[:dot])
     if not before:
         return False
     token = before.group(1).lower()

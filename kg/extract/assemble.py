@@ -1,0 +1,124 @@
+"""Run the extraction steps over an article and assemble their findings into a `Record`."""
+
+from __future__ import annotations
+
+from kg.extract.metrics import FoundMetric, find_metrics
+from kg.extract.names import Entities, Mention, find_entities
+from kg.extract.posts import find_posts
+from kg.extract.quotes import find_quotes
+from kg.extract.text import sentences
+from kg.model import Article, Entity, Metric, Period, Post, Quote, Record, Span
+from kg.vocab import slug
+
+_TYPES = (("person", "people"), ("organization", "organizations"), ("place", "places"))
+
+
+def extract_record(article: Article) -> Record:
+    """Find the people, organizations, places, posts, metrics and quotes of one article."""
+    text = article.text
+    split = sentences(text, article.paragraphs)
+    found = find_entities(text, split, article.publisher)
+    mentions = found.sorted_mentions()
+    keys = _entity_keys(found)
+    record = Record(article=article)
+    for type_, field in _TYPES:
+        setattr(record, field, _entities(text, found, mentions, keys, type_))
+    record.posts = [
+        Post(
+            key=f"{keys['person', p.person]}/{slug(p.role)}/{keys[p.organization.type, p.organization.name]}",
+            person=keys["person", p.person],
+            role=p.role,
+            organization=keys[p.organization.type, p.organization.name],
+            evidence=_span(text, p.start, p.end),
+        )
+        for p in find_posts(text, mentions)
+    ]
+    found_posts = find_posts(text, mentions)
+    record.quotes = [
+        Quote(
+            key=f"{q.start}-{q.end}",
+            text=text[q.start : q.end],
+            speaker=keys["person", q.speaker],
+            evidence=_span(text, q.start, q.end),
+        )
+        for q in find_quotes(text, split, mentions, found_posts)
+    ]
+    record.metrics = _metrics(text, find_metrics(text, split, mentions, article.published), keys)
+    return record
+
+
+def _entity_keys(found: Entities) -> dict[tuple[str, str], str]:
+    """A key per entity, unique within the record even when two types share a name."""
+    keys: dict[tuple[str, str], str] = {}
+    used: set[str] = set()
+    for type_, _field in _TYPES:
+        for name in sorted(found.names(type_)):
+            key = slug(name)
+            if key in used:
+                key = f"{key}-{type_}"
+            used.add(key)
+            keys[type_, name] = key
+    return keys
+
+
+def _entities(
+    text: str,
+    found: Entities,
+    mentions: list[Mention],
+    keys: dict[tuple[str, str], str],
+    type_: str,
+) -> list[Entity]:
+    entities = []
+    for name in found.names(type_):
+        own = [m for m in mentions if m.type == type_ and m.name == name]
+        entities.append(
+            Entity(
+                key=keys[type_, name],
+                name=name,
+                aliases=sorted(found.aliases[type_, name] - {name}),
+                mentions=[_span(text, m.start, m.end) for m in own],
+                kind=found.kinds.get((type_, name)),
+            )
+        )
+    # First mentioned first; entities never mentioned (the publisher) last, by name.
+    return sorted(entities, key=lambda e: (not e.mentions, e.mentions[0].start if e.mentions else 0, e.name))
+
+
+def _metrics(text: str, found: list[FoundMetric], keys: dict[tuple[str, str], str]) -> list[Metric]:
+    metrics: list[Metric] = []
+    seen: dict[str, int] = {}
+    for m in found:
+        key = f"{m.start}-{m.end}"
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            key = f"{key}-{seen[key]}"
+        about = None
+        if m.about:
+            type_, name = m.about.split(":", 1)
+            about = keys.get((type_, name))
+        period = None
+        if m.period is not None:
+            period = Period(m.period.value, m.period.precision, m.period.span)  # type: ignore[arg-type]
+        metrics.append(
+            Metric(
+                key=key,
+                value=_decimal_text(m.value),
+                unit=m.unit,
+                qualifier=m.qualifier,  # type: ignore[arg-type]
+                kind=m.kind,  # type: ignore[arg-type]
+                what=m.what,
+                evidence=_span(text, m.start, m.end),
+                about=about,
+                period=period,
+            )
+        )
+    return metrics
+
+
+def _decimal_text(value: object) -> str:
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _span(text: str, start: int, end: int) -> Span:
+    return Span(start, end, text[start:end])

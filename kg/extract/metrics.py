@@ -1,0 +1,338 @@
+"""Metrics: numbers with a unit, a qualifier, what they measure and what they are about.
+
+A number is digits ("1,200", "9.8") or number words ("eight", "twenty-four", read by text2num),
+with an optional currency sign before it (£ $ US$ € ¥ RMB), a scale word after it
+(million, billion, bn, m) and a unit: a word of `data/units.tsv` ("percent", "%", "yuan",
+"kilometers") or else the counted noun that follows ("60 related enterprises" -> enterprise).
+Years, days of a month and numbers inside names are not metrics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from text_to_num import text2num
+
+from kg.extract import lexicon
+from kg.extract.names import Mention
+from kg.extract.periods import FoundPeriod, find_periods
+from kg.extract.text import Sentence
+
+_NUMBER_WORD = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|dozen)"
+)
+_WORDS = rf"{_NUMBER_WORD}(?:[- ](?:{_NUMBER_WORD}|and))*(?<!and)"
+_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_CURRENCY = r"US\$|HK\$|RMB\s?|\$|£|€|¥"
+_SCALE = {
+    "trillion": 10**12, "billion": 10**9, "bn": 10**9, "million": 10**6, "m": 10**6,
+    "mn": 10**6, "thousand": 10**3, "k": 10**3,
+}
+_SCALE_RE = r"(?:\s?(?:trillion|billion|million|thousand)\b|(?:bn|mn|m|k)\b)"
+_AMOUNT = re.compile(
+    rf"(?<![\w.,$£€¥])(?P<cur>{_CURRENCY})?(?P<num>{_DIGITS}|\b{_WORDS}\b)(?P<scale>{_SCALE_RE})?"
+    r"(?![\w]*\d)",
+    re.I,
+)
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+_STOP = frozenset(
+    "of from in to that which who were was are is be been have has had and or with by for at on "
+    "as than this these those its their a an the per each".split()
+)
+_IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman",
+              "staff": "staff", "aircraft": "aircraft", "sheep": "sheep", "series": "series",
+              "species": "species", "data": "data"}
+
+
+@dataclass(frozen=True)
+class FoundMetric:
+    value: Decimal
+    unit: str
+    qualifier: str
+    kind: str
+    what: str
+    start: int
+    end: int
+    about: str | None  # "type:name" of the entity, resolved later
+    period: FoundPeriod | None
+
+
+def find_metrics(
+    text: str, sentences: list[Sentence], mentions: list[Mention], published: str | None
+) -> list[FoundMetric]:
+    found: list[FoundMetric] = []
+    protected = [(m.start, m.end) for m in mentions if m.type != "place"]
+    previous: Mention | None = None
+    for sentence in sentences:
+        periods = find_periods(text, sentence, published)
+        metrics = []
+        for amount in _amounts(text, sentence, protected, periods):
+            about = _about(text, sentence, amount.number_start, mentions, previous)
+            previous = about
+            metrics.append(_metric(text, sentence, amount, about, periods))
+        found += _same_kind_in_ranges(metrics)
+    return found
+
+
+def _same_kind_in_ranges(metrics: list[FoundMetric]) -> list[FoundMetric]:
+    """Both bounds of "a 3% to 3.5% improvement" are changes: the words after the upper say so."""
+    result = list(metrics)
+    for i in range(len(metrics) - 1):
+        low, high = metrics[i], metrics[i + 1]
+        if (low.qualifier, high.qualifier) == ("at_least", "up_to"):
+            result[i] = dataclasses.replace(low, kind=high.kind, what=high.what)
+    return result
+
+
+@dataclass(frozen=True)
+class _Amount:
+    value: Decimal
+    unit: str
+    start: int  # where the number phrase (with its qualifier) starts
+    number_start: int
+    end: int
+    qualifier: str
+
+
+def _amounts(
+    text: str, sentence: Sentence, protected: list[tuple[int, int]], periods: list[FoundPeriod]
+) -> list[_Amount]:
+    amounts: list[_Amount] = []
+    for match in _AMOUNT.finditer(text, sentence.start, sentence.end):
+        if any(s <= match.start() < e for s, e in protected):
+            continue
+        if any(p.span.start <= match.start() < p.span.end for p in periods):
+            continue
+        amount = _amount(text, sentence, match)
+        if amount is not None:
+            amounts.append(amount)
+    return _ranges(text, amounts)
+
+
+def _amount(text: str, sentence: Sentence, match: re.Match[str]) -> _Amount | None:
+    number, currency, scale = match["num"], match["cur"], match["scale"]
+    value = _number_value(number)
+    if value is None:
+        return None
+    if scale:
+        value *= _SCALE[scale.strip().lower()]
+    end = match.end()
+    unit, end = _unit_after(text, end, sentence.end, currency)
+    if unit is None:
+        return None
+    if _is_date_part(text, match, unit, currency, scale):
+        return None
+    is_word = not number[0].isdigit()
+    if is_word and number.lower() == "one" and unit in ("count",):
+        return None
+    if re.match(r"\s+(?:to|ended|ending|through)\b", text[end : end + 10]) and _definite_before(text, match.start()):
+        return None  # "the three months to 31 December 2004" is a period, not a metric
+    qualifier, start = _qualifier_before(text, match.start(), sentence.start)
+    if unit_is_count(unit) and qualifier == "exact" and _definite_before(text, match.start()):
+        return None  # "the two sessions", "the 40 projects": a name or a thing already counted
+    return _Amount(value, unit, start, match.start(), end, qualifier)
+
+
+def unit_is_count(unit: str) -> bool:
+    return unit not in {u.key for u in lexicon.unit_forms().values()}
+
+
+def _number_value(number: str) -> Decimal | None:
+    if number[0].isdigit():
+        return Decimal(number.replace(",", ""))
+    try:
+        return Decimal(text2num(number.lower().replace("-", " "), "en"))
+    except ValueError:
+        return None
+
+
+def _unit_after(text: str, pos: int, limit: int, currency: str | None) -> tuple[str | None, int]:
+    """The unit key after a number, or the counted noun; and where the phrase ends."""
+    if currency:
+        return lexicon.unit_forms()[currency.strip().lower()].key, pos
+    rest = text[pos:limit]
+    if rest.startswith("%"):
+        return "percent", pos + 1
+    forms = lexicon.unit_forms()
+    for length in (3, 2, 1):
+        words = re.match(r"[\s-]?" + r"\s".join([r"([A-Za-z$£€¥]+)"] * length), rest)
+        if words:
+            phrase = " ".join(words.groups()).lower()
+            if phrase in forms and forms[phrase].key != "count" and not (length == 1 and phrase in ("m", "p")):
+                return forms[phrase].key, pos + words.end()
+    noun = _counted_noun(rest)
+    if noun is None:
+        return None, pos
+    word, end = noun
+    return word, pos + end
+
+
+def _counted_noun(rest: str) -> tuple[str, int] | None:
+    """The noun counted after a number: the last plural among up to three lower-case words."""
+    best: tuple[str, int] | None = None
+    pos = 0
+    for _ in range(3):
+        match = re.match(r"\s([a-z][a-z\-]*)\b", rest[pos:])
+        if not match or match.group(1) in _STOP:
+            break
+        pos += match.end()
+        singular = _singular(match.group(1))
+        if singular is not None:
+            best = (singular, pos)
+    return best
+
+
+def _singular(word: str) -> str | None:
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return None
+
+
+def _is_date_part(
+    text: str, match: re.Match[str], unit: str, currency: str | None, scale: str | None
+) -> bool:
+    number = match["num"]
+    if currency or scale or not number.isdigit():
+        return False
+    around = text[max(0, match.start() - 12) : match.end() + 12].lower()
+    near_month = any(re.search(rf"\b{m}\b", around) for m in _MONTHS)
+    if near_month and int(number) <= 31:
+        return True
+    return len(number) == 4 and 1800 <= int(number) <= 2100 and unit_is_count(unit)
+
+
+def _qualifier_before(text: str, pos: int, floor: int) -> tuple[str, int]:
+    before = text[max(floor, pos - 30) : pos].lower()
+    for phrase, qualifier in sorted(lexicon.qualifiers().items(), key=lambda kv: -len(kv[0])):
+        if before.endswith(phrase + " ") and re.search(rf"(?:^|\W){re.escape(phrase)} $", before):
+            return qualifier, pos - len(phrase) - 1
+    return "exact", pos
+
+
+def _definite_before(text: str, pos: int) -> bool:
+    return bool(re.search(r"\bthe\s+(?:[a-z\-]+\s+)?$", text[max(0, pos - 25) : pos], re.I))
+
+
+def _ranges(text: str, amounts: list[_Amount]) -> list[_Amount]:
+    """ "3% to 3.5%" bounds a range; "from £6 to £10" is two exact values."""
+    result = list(amounts)
+    for i in range(len(amounts) - 1):
+        low, high = amounts[i], amounts[i + 1]
+        between = text[low.end : high.number_start]
+        if re.fullmatch(r"\s*(?:to|-|–|and)\s*", between) and low.unit == high.unit:
+            opener = text[max(0, low.start - 8) : low.start]
+            if re.search(r"\b(?:from)\s+$", opener):
+                continue
+            if low.qualifier == "exact":
+                result[i] = dataclasses.replace(low, qualifier="at_least")
+            if high.qualifier == "exact":
+                result[i + 1] = dataclasses.replace(high, qualifier="up_to")
+    return result
+
+
+
+
+
+def _metric(
+    text: str,
+    sentence: Sentence,
+    amount: _Amount,
+    about: Mention | None,
+    periods: list[FoundPeriod],
+) -> FoundMetric:
+    kind = _kind(text, sentence, amount)
+    return FoundMetric(
+        value=amount.value,
+        unit=amount.unit,
+        qualifier=amount.qualifier,
+        kind=kind,
+        what=_what(text, sentence, amount, kind),
+        start=amount.start,
+        end=amount.end,
+        about=f"{about.type}:{about.name}" if about else None,
+        period=periods[0] if periods else None,
+    )
+
+
+def _kind(text: str, sentence: Sentence, amount: _Amount) -> str:
+    before = text[max(sentence.start, amount.start - 25) : amount.start].lower()
+    after = text[amount.end : min(sentence.end, amount.end + 25)].lower()
+    change = lexicon.words("change_words.txt")
+    if amount.unit == "percent" and re.search(r"^\s+of\b", after) or re.search(
+        r"\baccount(?:ed|s|ing)? for\s+$|\bshare of\s+$", before
+    ):
+        return "share"
+    words_before = re.findall(r"[a-z]+", before)[-3:]
+    words_after = re.findall(r"[a-z]+", after)[:1]
+    if any(w in change for w in words_before + words_after):
+        return "change"
+    return "level"
+
+
+def _what(text: str, sentence: Sentence, amount: _Amount, kind: str) -> str:
+    """A short phrase for what is measured: the clause's subject, else the words around."""
+    boundaries = re.finditer(
+        r"[,;:(]\s?|\s{2,}|\b(?:that|which|when|where|while|as|and|but|yet|says|said)\s",
+        text[sentence.start : amount.start],
+    )
+    clause_start = max([sentence.start] + [sentence.start + m.end() for m in boundaries])
+    subject = text[clause_start : amount.start]
+    subject = re.sub(
+        r"\b(?:has|have|had|was|were|is|are|will|would)\b.*$|\b(?:" + "|".join(sorted(lexicon.words("change_words.txt"))) + r")\b.*$",
+        "",
+        subject,
+    ).strip(" ,")
+    subject = re.sub(r"^(?:the|a|an|in total|according to \w+)\s+", "", subject, flags=re.I)
+    subject = " ".join(subject.split()[-8:])
+    if unit_is_count(amount.unit):
+        phrase = text[amount.end - len(amount.unit) - 2 : amount.end]
+        noun_phrase = re.search(r"[a-z][a-z\- ]*$", text[amount.number_start : amount.end])
+        return (noun_phrase.group().strip() if noun_phrase else phrase).strip() or amount.unit
+    prefix = {"change": "change in ", "share": "share of "}.get(kind, "")
+    return (prefix + subject).strip() or text[amount.start : amount.end]
+
+
+def _about(
+    text: str, sentence: Sentence, pos: int, mentions: list[Mention], previous: Mention | None
+) -> Mention | None:
+    """The entity a metric describes: the nearest organization or place before it in its
+    sentence, else the one "the province/company/..." points back to, else the previous
+    metric's, else the last one named before the sentence."""
+    things = [m for m in mentions if m.type != "person"]
+    inside = [m for m in things if sentence.start <= m.start and m.end <= pos]
+    if inside:
+        return inside[-1]
+    anaphor = _ANAPHOR.search(text, sentence.start, sentence.end)
+    if anaphor:
+        noun = anaphor.group(1).lower()
+        earlier = [m for m in things if m.end <= sentence.start]
+        named_so = [m for m in earlier if noun in m.text.lower() or noun in m.name.lower()]
+        of_type = [m for m in earlier if m.type == _ANAPHORS[noun]]
+        if named_so or of_type:
+            return (named_so or of_type)[-1]
+    if previous is not None:
+        return previous
+    earlier = [m for m in things if m.end <= sentence.start]
+    return earlier[-1] if earlier else None
+
+
+_ANAPHORS = {
+    "province": "place", "city": "place", "country": "place", "region": "place", "area": "place",
+    "company": "organization", "group": "organization", "firm": "organization",
+    "bank": "organization", "airline": "organization", "carrier": "organization",
+}
+_ANAPHOR = re.compile(rf"\b(?:the|its)\s+({'|'.join(_ANAPHORS)})\b", re.I)

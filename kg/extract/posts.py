@@ -1,0 +1,180 @@
+"""Posts: the roles people hold in organizations (or in a place's government).
+
+Three shapes of English news carry them:
+
+* an apposition after the name: "Ni Yuefeng, a deputy to the NPC and secretary of the X";
+* a title before the name: "Guizhou governor Chen Min'er", "analyst Mike Powell of X";
+* a copula or appointment verb: "Tang is also deputy secretary of X", "X was named governor of Y".
+
+Each role phrase is "[determiners] [<org>('s)] <title> [of|to|at|for|in <org or place>]", and
+coordinated phrases ("... and secretary of ...") each give a post.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kg.extract import lexicon
+from kg.extract.names import Mention
+
+_DETERMINERS = re.compile(r"(?:(?:a|an|the|also|another|both|its|his|her|currently|now)\s+)*", re.I)
+_COMPLEMENT = re.compile(r"\s+(?:of|to|at|for|in|with|from)\s+(?:the\s+)?")
+_COORDINATION = re.compile(r"(?:,\s*|\s+)(?:and|as well as)\s+|,\s+(?=(?:a|an|also|another)\s)")
+_COPULA = re.compile(
+    r"\s+(?:is|was|has been|had been|will be|became|becomes|remains)?\s*(?:also\s+)?"
+    r"(?:(?:named|appointed|elected|promoted|re-elected|nominated)\s+(?:to\s+|as\s+)?(?:the\s+post\s+of\s+)?)?",
+)
+
+
+@dataclass(frozen=True)
+class FoundPost:
+    person: str  # canonical name
+    role: str
+    organization: Mention
+    start: int
+    end: int
+
+
+def find_posts(text: str, mentions: list[Mention]) -> list[FoundPost]:
+    by_start = {m.start: m for m in mentions}
+    found: list[FoundPost] = []
+    for mention in mentions:
+        if mention.type != "person":
+            continue
+        found += _apposition(text, mention, by_start)
+        found += _title_before(text, mention, by_start)
+        found += _copula(text, mention, by_start)
+    return _unique(found)
+
+
+def _apposition(text: str, person: Mention, by_start: dict[int, Mention]) -> list[FoundPost]:
+    after = re.match(r",\s+", text[person.end :])
+    if not after:
+        return []
+    return _role_list(text, person, person.end + after.end(), by_start)
+
+
+def _copula(text: str, person: Mention, by_start: dict[int, Mention]) -> list[FoundPost]:
+    verb = _COPULA.match(text, person.end)
+    if not verb or verb.end() == person.end or not verb.group().strip():
+        return []
+    return _role_list(text, person, verb.end(), by_start)
+
+
+def _role_list(
+    text: str, person: Mention, pos: int, by_start: dict[int, Mention]
+) -> list[FoundPost]:
+    found: list[FoundPost] = []
+    while True:
+        phrase = _role_phrase(text, pos, by_start)
+        if phrase is None:
+            return found
+        role, organization, end = phrase
+        if organization is not None:
+            found.append(FoundPost(person.name, role, organization, person.start, end))
+        more = _COORDINATION.match(text, end)
+        if not more:
+            return found
+        pos = more.end()
+
+
+def _role_phrase(
+    text: str, pos: int, by_start: dict[int, Mention]
+) -> tuple[str, Mention | None, int] | None:
+    pos = _DETERMINERS.match(text, pos).end()  # type: ignore[union-attr]
+    owner = _org_at(pos, by_start)
+    if owner is not None:
+        pos = owner.end
+        possessive = re.match(r"['’]s\s+|\s+", text[pos:])
+        if not possessive:
+            return None
+        pos += possessive.end()
+    title = _title_at(text, pos)
+    if title is None:
+        return None
+    role, end = title
+    complement = _COMPLEMENT.match(text, end)
+    if complement:
+        target = _org_at(complement.end(), by_start)
+        if target is not None:
+            end = target.end
+            if owner is None or complement.group().strip().startswith(("of", "to", "at")):
+                owner = owner or target
+    return role, owner, end
+
+
+def _title_before(text: str, person: Mention, by_start: dict[int, Mention]) -> list[FoundPost]:
+    """ "BA chairman Martin Broughton", "analyst Mike Powell of Dresdner Kleinwort Wasserstein"."""
+    before = text[max(0, person.start - 120) : person.start]
+    title = re.search(rf"\b({lexicon.title_pattern()})\s+$", before, re.I)
+    if not title:
+        return []
+    role = _role_of(title.group(1))
+    title_start = person.start - len(before) + title.start(1)
+    owner = _org_ending_at(text, title_start, by_start)
+    start = owner.start if owner else title_start
+    end = person.end
+    after = re.match(r"\s+(?:of|at|from)\s+(?:the\s+)?", text[person.end :])
+    if owner is None and after:
+        owner = _org_at(person.end + after.end(), by_start)
+        end = owner.end if owner else end
+    if owner is None:
+        return []
+    return [FoundPost(person.name, role, owner, start, end)]
+
+
+def _org_ending_at(text: str, pos: int, by_start: dict[int, Mention]) -> Mention | None:
+    """The organization or place right before a title: "BA chairman", "Guizhou's governor"."""
+    gap = re.search(r"(?:['’]s)?\s+(?:[a-z]+\s+){0,2}$", text[max(0, pos - 40) : pos])
+    if not gap:
+        return None
+    end = pos - len(gap.group())
+    return next(
+        (m for m in by_start.values() if m.end == end and m.type in ("organization", "place")),
+        None,
+    )
+
+
+def _org_at(pos: int, by_start: dict[int, Mention]) -> Mention | None:
+    mention = by_start.get(pos)
+    if mention is not None and mention.type in ("organization", "place"):
+        return mention
+    return None
+
+
+def _title_at(text: str, pos: int) -> tuple[str, int] | None:
+    dropped = "|".join(sorted(lexicon.words("title_dropped.txt")))
+    match = re.compile(
+        rf"(?:(?:{dropped})\s+)*({lexicon.title_pattern()})\b(?![-'’])", re.I
+    ).match(text, pos)
+    if not match:
+        return None
+    return _role_of(match.group(1)), match.end()
+
+
+def _role_of(title: str) -> str:
+    """The role for a title phrase: the table's role of its head, with kept modifiers."""
+    phrase = re.sub(r"\s+", " ", title.lower())
+    table = lexicon.titles()
+    if phrase in table:
+        return table[phrase]
+    if phrase.replace(" ", "-") in table:
+        return table[phrase.replace(" ", "-")]
+    words = re.split(r"([ -])", phrase)
+    for i in range(2, len(words), 2):
+        head = "".join(words[i:])
+        if head in table:
+            return "".join(words[:i]) + table[head]
+    return phrase
+
+
+def _unique(posts: list[FoundPost]) -> list[FoundPost]:
+    seen: set[tuple[str, str, str]] = set()
+    unique = []
+    for post in sorted(posts, key=lambda p: (p.start, p.end)):
+        ident = (post.person, post.role, post.organization.name)
+        if ident not in seen:
+            seen.add(ident)
+            unique.append(post)
+    return unique

@@ -1,0 +1,124 @@
+"""Direct quotes and who said them.
+
+A quote is text in quotation marks attributed to a person by one of:
+* the words after it in its sentence: `"...," he said` / `"...," said Wang Zhengpu` /
+  `"...," BA chairman Martin Broughton said` / `"...," said the governor`;
+* the words before it: `Rod Eddington said the results were "respectable"`;
+* the next sentence naming a speaker (`"..." Ni said this week.`), or the quote just before it
+  when it continues the same speaker's words.
+Pronouns resolve to the person mentioned last before the quote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kg.extract import lexicon
+from kg.extract.names import Mention
+from kg.extract.posts import FoundPost
+from kg.extract.text import Sentence
+
+_QUOTED = re.compile(r"\"([^\"\n]+)\"|“([^”\n]+)”")
+_PRONOUN = re.compile(r"\b(he|she)\b", re.I)
+
+
+@dataclass(frozen=True)
+class FoundQuote:
+    start: int  # the quoted text, without marks or a trailing comma
+    end: int
+    speaker: str  # canonical person name
+
+
+def find_quotes(
+    text: str, sentences: list[Sentence], mentions: list[Mention], posts: list[FoundPost]
+) -> list[FoundQuote]:
+    people = [m for m in mentions if m.type == "person"]
+    found: list[FoundQuote] = []
+    previous: tuple[FoundQuote, int] | None = None  # last quote and the sentence it ends in
+    for match in _QUOTED.finditer(text):
+        start, end = match.span(1) if match.group(1) is not None else match.span(2)
+        index = _sentence_index(sentences, match.start())
+        last = _sentence_index(sentences, match.end() - 1)
+        speaker = (
+            _speaker_after(text, match.end(), sentences[last], people, posts)
+            or _speaker_before(text, match.start(), sentences[index], people)
+        )
+        if speaker is None and previous and previous[1] >= index - 1 and _same_paragraph(sentences, previous[1], index):
+            speaker = previous[0].speaker
+        if speaker is None and last + 1 < len(sentences):
+            speaker = _speaker_opening(text, sentences[last + 1], people)
+        if speaker is None:
+            continue
+        trimmed = text[start:end].rstrip(" ,")
+        quote = FoundQuote(start, start + len(trimmed), speaker)
+        found.append(quote)
+        previous = (quote, last)
+    return found
+
+
+def _sentence_index(sentences: list[Sentence], pos: int) -> int:
+    for i, sentence in enumerate(sentences):
+        if sentence.start <= pos < sentence.end:
+            return i
+    return max(0, len([s for s in sentences if s.start <= pos]) - 1)
+
+
+def _same_paragraph(sentences: list[Sentence], a: int, b: int) -> bool:
+    return sentences[a].paragraph == sentences[b].paragraph
+
+
+def _speech_verbs() -> str:
+    return "|".join(sorted(lexicon.words("speech_verbs.txt")))
+
+
+def _speaker_after(
+    text: str, pos: int, sentence: Sentence, people: list[Mention], posts: list[FoundPost]
+) -> str | None:
+    tail = text[pos : sentence.end]
+    if not re.search(rf"\b(?:{_speech_verbs()})\b", tail) or _QUOTED.search(tail):
+        tail = tail.split('"')[0].split("“")[0]
+        if not re.search(rf"\b(?:{_speech_verbs()})\b", tail):
+            return None
+    named = [m for m in people if pos <= m.start < pos + len(tail)]
+    if named:
+        return named[0].name
+    lead = re.match(rf"[,.!?]?\s*(?:(?:{_speech_verbs()})\s+)?(\w+)", tail)
+    if lead and _PRONOUN.fullmatch(lead.group(1)):
+        return _last_person_before(people, pos)
+    titled = re.search(rf"\bthe\s+({lexicon.title_pattern()})\b", tail, re.I)
+    if titled:
+        return _holder_of(titled.group(1).lower(), posts, people, pos)
+    return None
+
+
+def _speaker_before(text: str, pos: int, sentence: Sentence, people: list[Mention]) -> str | None:
+    head = text[sentence.start : pos]
+    if not re.search(rf"\b(?:{_speech_verbs()}|called|as)\b", head):
+        return None
+    named = [m for m in people if sentence.start <= m.start < pos]
+    if named:
+        return named[0].name
+    if _PRONOUN.match(head.strip()):
+        return _last_person_before(people, sentence.start)
+    return None
+
+
+def _speaker_opening(text: str, sentence: Sentence, people: list[Mention]) -> str | None:
+    """A next sentence that opens with "<Person> said ..." names the speaker."""
+    first = next((m for m in people if m.start == sentence.start), None)
+    if first and re.match(rf"\s+(?:{_speech_verbs()})\b", text[first.end : sentence.end]):
+        return first.name
+    return None
+
+
+def _last_person_before(people: list[Mention], pos: int) -> str | None:
+    before = [m for m in people if m.end <= pos]
+    return before[-1].name if before else None
+
+
+def _holder_of(role: str, posts: list[FoundPost], people: list[Mention], pos: int) -> str | None:
+    holders = [p.person for p in posts if p.role == role or p.role.endswith(" " + role)]
+    if len(set(holders)) == 1:
+        return holders[0]
+    return _last_person_before([m for m in people if m.name in holders], pos) if holders else None
