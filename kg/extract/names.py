@@ -18,13 +18,16 @@ from kg.extract.text import Sentence
 from kg.vocab import slug
 
 _NAME_WORD = r"(?:[A-Z][A-Za-z0-9]*(?:['’\-][A-Za-z0-9]+)*(?:['’]s)?|\d+[A-Z][A-Za-z0-9]*)"
-_JOINER = r"(?: (?:of the|of|for the|for|and|on|de|den|der|van|von|du|da|di|al|bin|le|la) )"
+_JOINER = r"(?: (?:of the|of|for the|for|and|de|den|der|van|von|du|da|di|al|bin|le|la) )"
 _CANDIDATE = re.compile(rf"{_NAME_WORD}(?:(?: |{_JOINER}){_NAME_WORD})*")
 _POSSESSIVE = re.compile(r"['’]s$")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,6}$")
 _PERSON_PARTICLES = frozenset("de den der van von du da di al bin le la".split())
 _HONORIFICS = frozenset("Mr Mrs Ms Miss Dr Prof Sir Dame Lord".split())
-_COMPLEMENT_JOINERS = ("of the", "of", "for the", "for", "on")
+_CALENDAR = re.compile(
+    r" (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April"
+    r"|May|June|July|August|September|October|November|December)\b.*$"
+)
 
 
 @dataclass
@@ -96,10 +99,15 @@ def find_entities(text: str, sentences: list[Sentence], publisher: str | None) -
 def _candidates(text: str, sentence: Sentence) -> list[Candidate]:
     found = []
     for match in _CANDIDATE.finditer(text, sentence.start, sentence.end):
-        start, value = match.start(), match.group()
+        start, value = match.start(), _CALENDAR.sub("", match.group())
         initial = text[sentence.start : start].strip(" \"'“‘(") == ""
         first, _, rest = value.partition(" ")
-        if rest and first.rstrip(".") in _HONORIFICS:
+        title = _leading_title(value)
+        if title:
+            start += len(title) + 1
+            value = value[len(title) + 1 :]
+            initial = False
+        elif rest and first.rstrip(".") in _HONORIFICS:
             start += len(first) + 1
             value = rest
         elif initial:
@@ -114,11 +122,21 @@ def _candidates(text: str, sentence: Sentence) -> list[Candidate]:
     return found
 
 
+def _leading_title(value: str) -> str | None:
+    """A capitalized title opening a name: "Prime Minister Li Qiang", "Economist Paul Smith"."""
+    words = value.split(" ")
+    for n in range(min(3, len(words) - 1), 0, -1):
+        phrase = " ".join(words[:n])
+        if re.fullmatch(lexicon.title_pattern(), phrase.lower()) and words[n][:1].isupper():
+            return phrase
+    return None
+
+
 def _split_at_joiners(candidate: Candidate) -> list[Candidate]:
     """Keep "X of Y" / "X and Y" together only when X..Y can be one organization name."""
     if _org_head_index(candidate.text) is not None:
         return [candidate]
-    parts = re.split(r"( (?:of the|of|for the|for|and|on) )", candidate.text)
+    parts = re.split(r"( (?:of the|of|for the|for|and) )", candidate.text)
     if len(parts) == 1:
         return [candidate]
     pieces: list[Candidate] = []
@@ -131,14 +149,17 @@ def _split_at_joiners(candidate: Candidate) -> list[Candidate]:
 
 
 def _org_head_index(value: str) -> int | None:
-    """Index of the word ending an organization name: its head, before any complement."""
+    """Index of the word ending an organization name, before any "of/for ..." complement.
+
+    The head must end the name or stand right before its first complement: "Bank of China",
+    "Committee for Xiong'an New Area" — but not "Paul Smith of Castle Rock Partners".
+    """
     tokens = value.split(" ")
-    suffixes = lexicon.org_suffixes()
-    for i in range(len(tokens) - 1, 0, -1):
-        if _POSSESSIVE.sub("", tokens[i]) in suffixes and tokens[i - 1] not in ("of", "for", "and", "the"):
-            tail = " ".join(tokens[i + 1 :])
-            if not tail or any(tail.startswith(j + " ") for j in _COMPLEMENT_JOINERS):
-                return i
+    complement = next((i for i, t in enumerate(tokens) if t in ("of", "for")), len(tokens))
+    head = complement - 1
+    named = head >= 1 or (head == 0 and complement < len(tokens))  # "Ministry of Commerce"
+    if named and _POSSESSIVE.sub("", tokens[head]) in lexicon.org_suffixes():
+        return head
     return None
 
 

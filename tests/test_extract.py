@@ -1,0 +1,193 @@
+"""Extraction: each rule on sentences of its own, spans that match the text, and gold scores."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kg.evaluate import read_gold, score_record
+from kg.extract import extract_record
+from kg.ingest import parse_article, read_article
+from kg.model import Record
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "articles"
+
+
+def extract(body: str, published: str | None = "2024-06-01") -> Record:
+    text = f"标题: A test story\n网址: https://www.chinadaily.com.cn/a/202406/01/x.html\n\n{body}\n"
+    return extract_record(parse_article(text, published=published))
+
+
+def posts(record: Record) -> set[tuple[str, str, str]]:
+    names = {e.key: e.name for e in record.people + record.organizations + record.places}
+    return {(names[p.person], p.role, names[p.organization]) for p in record.posts}
+
+
+def metrics(record: Record) -> set[tuple[Decimal, str, str]]:
+    return {(Decimal(m.value), m.unit, m.qualifier) for m in record.metrics}
+
+
+def quotes(record: Record) -> set[tuple[str, str]]:
+    names = {e.key: e.name for e in record.people}
+    return {(names[q.speaker], q.text) for q in record.quotes}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            "Liu Jianhua, a deputy to the National People's Congress and mayor of Shijiazhuang, "
+            "spoke on Monday.",
+            {("Liu Jianhua", "deputy", "National People's Congress"),
+             ("Liu Jianhua", "mayor", "Shijiazhuang")},
+            id="apposition-coordination",
+        ),
+        pytest.param(
+            "Sarah Jones, the company's founder, spoke. Anna Smith, chief executive of Northwind "
+            "Holdings, said sales grew.",
+            {("Anna Smith", "ceo", "Northwind Holdings")},
+            id="title-table-ceo-and-no-post-without-organization",
+        ),
+        pytest.param(
+            "Shanxi governor Jin Xiangjun said the plan works.",
+            {("Jin Xiangjun", "governor", "Shanxi")},
+            id="title-before-name-place",
+        ),
+        pytest.param(
+            "Economist Paul Smith of Castle Rock Partners said rates would fall.",
+            {("Paul Smith", "economist", "Castle Rock Partners")},
+            id="title-before-name-of-organization",
+        ),
+        pytest.param(
+            "Zhou Hong, deputy director of Hunan's Finance Department, said so.",
+            {("Zhou Hong", "deputy director", "Hunan Finance Department")},
+            id="modifier-kept-and-possessive-place",
+        ),
+    ],
+)
+def test_posts(body: str, expected: set[tuple[str, str, str]]) -> None:
+    assert posts(extract(body)) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param("The port handled more than 1,500 ships.", {(Decimal(1500), "ship", "more_than")}, id="count-more-than"),
+        pytest.param("The city is about twenty-five kilometres away.", {(Decimal(25), "km", "approximately")}, id="number-words-unit"),
+        pytest.param("Exports grew by 7.5 percent.", {(Decimal("7.5"), "percent", "exact")}, id="percent"),
+        pytest.param("Investment reached 3.2 billion yuan.", {(Decimal(3_200_000_000), "CNY", "exact")}, id="yuan-billions"),
+        pytest.param("Profit was £4.5m, up from $2bn.", {(Decimal(4_500_000), "GBP", "exact"), (Decimal(2_000_000_000), "USD", "exact")}, id="currency-signs"),
+        pytest.param("Sales should rise 2% to 4% next year.", {(Decimal(2), "percent", "at_least"), (Decimal(4), "percent", "up_to")}, id="range"),
+        pytest.param("The law took effect in 2019 and on 12 March 2020.", set(), id="years-and-dates-are-not-metrics"),
+        pytest.param("Nearly 40 percent of the workers left.", {(Decimal(40), "percent", "approximately")}, id="nearly-is-approximate"),
+    ],
+)
+def test_metrics(body: str, expected: set[tuple[Decimal, str, str]]) -> None:
+    assert metrics(extract(body)) == expected
+
+
+def test_metric_kinds() -> None:
+    record = extract(
+        "Hunan province reported results. Grain output rose by 3 percent. Rice accounted for "
+        "60 percent of the total harvest. The province has 14 cities."
+    )
+    kinds = {Decimal(m.value): m.kind for m in record.metrics}
+    assert kinds == {Decimal(3): "change", Decimal(60): "share", Decimal(14): "level"}
+    assert {m.about for m in record.metrics} == {"hunan"}
+
+
+def test_period_resolved_against_publication() -> None:
+    record = extract("By the end of last year, Anhui province had 300 parks.", published="2025-03-06")
+    assert [m.period.value if m.period else None for m in record.metrics] == ["2024-12-31"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            'Zhou Hong, deputy director of Hunan\'s Finance Department, spoke. "We will act fast," she said.',
+            {("Zhou Hong", "We will act fast")},
+            id="pronoun-after-quote",
+        ),
+        pytest.param(
+            '"Prices are stable," said Michael Brown, an analyst at Redwood Bank.',
+            {("Michael Brown", "Prices are stable")},
+            id="said-name-after-quote",
+        ),
+        pytest.param(
+            'Anna Smith described the results as "very strong".',
+            {("Anna Smith", "very strong")},
+            id="speaker-before-quote",
+        ),
+        pytest.param(
+            'Hunan governor Mao Weiming spoke. "We are ready," said the governor.',
+            {("Mao Weiming", "We are ready")},
+            id="speaker-by-title",
+        ),
+        pytest.param('The sign read "No entry".', set(), id="unattributed-is-not-a-quote"),
+    ],
+)
+def test_quotes(body: str, expected: set[tuple[str, str]]) -> None:
+    assert quotes(extract(body)) == expected
+
+
+def test_short_mentions_and_abbreviations_resolve() -> None:
+    record = extract(
+        "Gao Yan, a deputy to the National People's Congress, spoke. Gao said the NPC will meet."
+    )
+    (person,) = record.people
+    assert person.name == "Gao Yan"
+    assert "Gao" in person.aliases and len(person.mentions) == 2
+    npc = next(o for o in record.organizations if o.name == "National People's Congress")
+    assert "NPC" in npc.aliases
+
+
+def test_publisher_is_an_organization() -> None:
+    assert "China Daily" in {o.name for o in extract("Nothing much happened.").organizations}
+
+
+def test_every_span_matches_the_text() -> None:
+    record = extract_record(read_article(Path(__file__).parents[1] / "examples" / "xiongan-innovation.txt"))
+    text = record.article.text
+    spans = [m for e in record.people + record.organizations + record.places for m in e.mentions]
+    spans += [p.evidence for p in record.posts] + [q.evidence for q in record.quotes]
+    spans += [m.evidence for m in record.metrics] + [m.period.span for m in record.metrics if m.period]
+    assert spans and all(text[s.start : s.end] == s.text for s in spans)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=300))
+def test_any_text_gives_consistent_spans(body: str) -> None:
+    if not body.strip():
+        return
+    record = extract(body.replace("标题", "x").replace("网址", "x"))
+    text = record.article.text
+    for metric in record.metrics:
+        assert text[metric.evidence.start : metric.evidence.end] == metric.evidence.text
+
+
+def _shared_articles() -> list[str]:
+    if not SHARED.is_dir():
+        return []
+    return sorted(p.name.removesuffix(".gold.json") for p in SHARED.glob("*.gold.json"))
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/articles is absent (only CI has it)")
+def test_example_article_scores_at_least_095() -> None:
+    record = extract_record(read_article(SHARED / "xiongan-innovation.txt"))
+    score = score_record(record, read_gold(SHARED / "xiongan-innovation.gold.json"))
+    for category, result in score.scores.items():
+        assert result.precision >= 0.95, (category, result)
+        assert result.recall >= 0.95, (category, result)
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/articles is absent (only CI has it)")
+@pytest.mark.parametrize("stem", _shared_articles())
+def test_shared_articles_extract_cleanly(stem: str) -> None:
+    record = extract_record(read_article(SHARED / f"{stem}.txt"))
+    score = score_record(record, read_gold(SHARED / f"{stem}.gold.json"))
+    assert score.scores["people"].recall > 0.5
