@@ -276,6 +276,8 @@ def _kind(text: str, sentence: Sentence, amount: _Amount) -> str:
         r"\baccount(?:ed|s|ing)? for\s+$|\bshare of\s+$", before
     ):
         return "share"
+    if re.search(r"\b(?:to|from|at)\s+$", before):
+        return "level"  # "rose to 2.9 percent", "up 4.3% to £1.97bn", "closed at 274.5 pence"
     words_before = re.findall(r"[a-z]+", before)[-3:]
     words_after = re.findall(r"[a-z]+", after)[:1]
     if any(w in change for w in words_before + words_after):

@@ -23,7 +23,7 @@ _CANDIDATE = re.compile(rf"{_NAME_WORD}(?:(?: |{_JOINER}){_NAME_WORD})*")
 _POSSESSIVE = re.compile(r"['’]s$")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,6}$")
 _PERSON_PARTICLES = frozenset("de den der van von du da di al bin le la".split())
-_HONORIFICS = frozenset("Mr Mrs Ms Miss Dr Prof Sir Dame Lord".split())
+_HONORIFICS = frozenset("Mr Mrs Ms Miss Dr Prof Sir Dame Lord".split())  # also "Mr."
 _CALENDAR = re.compile(
     r" (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April"
     r"|May|June|July|August|September|October|November|December)\b.*$"
@@ -102,34 +102,37 @@ def _candidates(text: str, sentence: Sentence) -> list[Candidate]:
         start, value = match.start(), _CALENDAR.sub("", match.group())
         initial = text[sentence.start : start].strip(" \"'“‘(") == ""
         first, _, rest = value.partition(" ")
-        title = _leading_title(value)
-        if title:
-            start += len(title) + 1
-            value = value[len(title) + 1 :]
-            initial = False
-        elif rest and first.rstrip(".") in _HONORIFICS:
-            start += len(first) + 1
-            value = rest
-        elif initial:
-            first, _, rest = value.partition(" ")
-            if first in lexicon.words("function_words.txt"):
-                if not rest:
-                    continue
-                start += len(first) + 1
-                value = rest
-                initial = False
-        found.extend(_split_at_joiners(Candidate(start, start + len(value), value, initial)))
+        if initial and first in lexicon.words("function_words.txt"):
+            if not rest:
+                continue
+            start, value, initial = start + len(first) + 1, rest, False
+        for piece in _split_at_title(Candidate(start, start + len(value), value, initial)):
+            found.extend(_split_at_joiners(piece))
     return found
 
 
-def _leading_title(value: str) -> str | None:
-    """A capitalized title opening a name: "Prime Minister Li Qiang", "Economist Paul Smith"."""
-    words = value.split(" ")
-    for n in range(min(3, len(words) - 1), 0, -1):
-        phrase = " ".join(words[:n])
-        if re.fullmatch(lexicon.title_pattern(), phrase.lower()) and words[n][:1].isupper():
-            return phrase
-    return None
+def _split_at_title(candidate: Candidate) -> list[Candidate]:
+    """Take a capitalized title out of a name: "ECB President Christine Lagarde" is the ECB,
+    then a title, then a person; "Prime Minister Li Qiang", "Mr Eddington" lose the title."""
+    words = candidate.text.split(" ")
+    for i in range(len(words) - 1):
+        if words[i].rstrip(".") in _HONORIFICS:
+            return _pieces(candidate, words, i, 1)
+        for n in range(min(3, len(words) - 1 - i), 0, -1):
+            phrase = " ".join(words[i : i + n]).lower()
+            rest = " ".join(words[i + n :])
+            if re.fullmatch(lexicon.title_pattern(), phrase) and _org_head_index(rest) is None:
+                return _pieces(candidate, words, i, n)
+    return [candidate]
+
+
+def _pieces(candidate: Candidate, words: list[str], at: int, length: int) -> list[Candidate]:
+    """The parts of a candidate before and after `length` words starting at word `at`."""
+    left = " ".join(words[:at])
+    right = " ".join(words[at + length :])
+    right_start = candidate.end - len(right)
+    pieces = [Candidate(candidate.start, candidate.start + len(left), left, candidate.sentence_initial)] if left else []
+    return pieces + [Candidate(right_start, candidate.end, right, False)]
 
 
 def _split_at_joiners(candidate: Candidate) -> list[Candidate]:

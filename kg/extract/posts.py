@@ -21,9 +21,11 @@ from kg.extract.names import Mention
 _DETERMINERS = re.compile(r"(?:(?:a|an|the|also|another|both|its|his|her|currently|now)\s+)*", re.I)
 _COMPLEMENT = re.compile(r"\s+(?:of|to|at|for|in|with|from)\s+(?:the\s+)?")
 _COORDINATION = re.compile(r"(?:,\s*|\s+)(?:and|as well as)\s+|,\s+(?=(?:a|an|also|another)\s)")
+_PRONOUN_SUBJECT = re.compile(r"(?:^|(?<=[.!?]\s)|(?<=\n))(?:He|She)\b")
 _COPULA = re.compile(
-    r"\s+(?:is|was|has been|had been|will be|became|becomes|remains)?\s*(?:also\s+)?"
-    r"(?:(?:named|appointed|elected|promoted|re-elected|nominated)\s+(?:to\s+|as\s+)?(?:the\s+post\s+of\s+)?)?",
+    r"(?:,\s+\d{1,3},)?\s+(?:is|was|has been|had been|will be|became|becomes|remains)?\s*(?:also\s+)?"
+    r"(?:(?:previously\s+|formerly\s+)?(?:named|appointed|elected|promoted|re-elected|nominated|"
+    r"served|serves|serving|works|worked)\s+(?:to\s+|as\s+)?(?:the\s+post\s+of\s+)?)?",
 )
 
 
@@ -45,11 +47,17 @@ def find_posts(text: str, mentions: list[Mention]) -> list[FoundPost]:
         found += _apposition(text, mention, by_start)
         found += _title_before(text, mention, by_start)
         found += _copula(text, mention, by_start)
+    for pronoun in _PRONOUN_SUBJECT.finditer(text):
+        # "He is also deputy secretary of X": the person named last before the sentence.
+        before = [m for m in mentions if m.type == "person" and m.end <= pronoun.start()]
+        if before:
+            stand_in = Mention(pronoun.start(), pronoun.end(), pronoun.group(), "person", before[-1].name)
+            found += _copula(text, stand_in, by_start)
     return _unique(found)
 
 
 def _apposition(text: str, person: Mention, by_start: dict[int, Mention]) -> list[FoundPost]:
-    after = re.match(r",\s+", text[person.end :])
+    after = re.match(r",\s+(?:\d{1,3},\s+)?", text[person.end :])  # "Tang, 54, ..." skips the age
     if not after:
         return []
     return _role_list(text, person, person.end + after.end(), by_start)
@@ -66,13 +74,18 @@ def _role_list(
     text: str, person: Mention, pos: int, by_start: dict[int, Mention]
 ) -> list[FoundPost]:
     found: list[FoundPost] = []
+    waiting: list[str] = []  # roles whose organization comes later: "deputy governor and acting governor of X"
     while True:
         phrase = _role_phrase(text, pos, by_start)
         if phrase is None:
             return found
         role, organization, end = phrase
-        if organization is not None:
-            found.append(FoundPost(person.name, role, organization, person.start, end))
+        if organization is None:
+            waiting.append(role)
+        else:
+            for earlier in [*waiting, role]:
+                found.append(FoundPost(person.name, earlier, organization, person.start, end))
+            waiting = []
         more = _COORDINATION.match(text, end)
         if not more:
             return found
