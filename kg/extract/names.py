@@ -335,17 +335,29 @@ def _short_mentions(text: str, sentences: list[Sentence], entities: Entities) ->
         if ("organization", full) in entities.aliases:
             short.setdefault(abbr, ("organization", full))
     for sentence in sentences:
-        for match in re.finditer(r"\b[A-Z][\w'’\-]*\b", text[sentence.start : sentence.end]):
-            start = sentence.start + match.start()
-            form = _POSSESSIVE.sub("", match.group())
-            hit = short.get(form)
-            if hit is None and _ACRONYM.match(form) and form in lexicon.org_abbreviations():
-                hit = ("organization", lexicon.org_abbreviations()[form])
-            if hit is not None:
-                type_, name = hit
-                entities.add(Mention(start, start + len(form), form, type_, name))
-                if (type_, name) in entities.aliases and form != name:
-                    entities.aliases[type_, name].add(form)
+        for run in _SHORT_FORM.finditer(text[sentence.start : sentence.end]):
+            words = [run] if _short_hit(short, run.group()) else _WORD.finditer(run.group())
+            for word in words:
+                start = sentence.start + run.start() + (word.start() if word is not run else 0)
+                form = _POSSESSIVE.sub("", word.group())
+                hit = _short_hit(short, form)
+                if hit is not None:
+                    type_, name = hit
+                    entities.add(Mention(start, start + len(form), form, type_, name))
+                    if (type_, name) in entities.aliases and form != name:
+                        entities.aliases[type_, name].add(form)
+
+
+def _short_hit(short: dict[str, tuple[str, str]], form: str) -> tuple[str, str] | None:
+    form = _POSSESSIVE.sub("", form)
+    hit = short.get(form)
+    if hit is None and _ACRONYM.match(form) and form in lexicon.org_abbreviations():
+        hit = ("organization", lexicon.org_abbreviations()[form])
+    return hit
+
+
+_SHORT_FORM = re.compile(r"\b[A-Z][\w'’\-]*(?: [A-Z][\w'’\-]*)*\b")
+_WORD = re.compile(r"\b[A-Z][\w'’\-]*\b")
 
 
 def _short_forms(type_: str, name: str) -> list[str]:
@@ -355,9 +367,12 @@ def _short_forms(type_: str, name: str) -> list[str]:
             return [words[0]]
         return [words[-1]]
     if type_ == "organization":
-        content = [w for w in words if w not in ("of", "the", "for", "and", "on")]
+        content = [w for w in words if w not in ("of", "the", "for", "and")]
         initials = "".join(w[0] for w in content if w[0].isupper())
-        return [initials] if len(initials) >= 2 else []
+        forms = [initials] if len(initials) >= 2 else []
+        if len(words) > 1 and words[-1].rstrip(".") in lexicon.words("org_legal_suffixes.txt"):
+            forms.append(" ".join(words[:-1]))  # "Tesla Inc" is "Tesla" later on
+        return forms
     for suffix in lexicon.place_suffixes():
         if name.endswith(" " + suffix):
             return [name[: -len(suffix) - 1]]
