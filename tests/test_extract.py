@@ -42,8 +42,10 @@ def quotes(record: Record) -> set[tuple[str, str]]:
         pytest.param(
             "Liu Jianhua, a deputy to the National People's Congress and mayor of Shijiazhuang, "
             "spoke on Monday.",
-            {("Liu Jianhua", "deputy", "National People's Congress"),
-             ("Liu Jianhua", "mayor", "Shijiazhuang")},
+            {
+                ("Liu Jianhua", "deputy", "National People's Congress"),
+                ("Liu Jianhua", "mayor", "Shijiazhuang"),
+            },
             id="apposition-coordination",
         ),
         pytest.param(
@@ -76,14 +78,44 @@ def test_posts(body: str, expected: set[tuple[str, str, str]]) -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        pytest.param("The port handled more than 1,500 ships.", {(Decimal(1500), "ship", "more_than")}, id="count-more-than"),
-        pytest.param("The city is about twenty-five kilometres away.", {(Decimal(25), "km", "approximately")}, id="number-words-unit"),
-        pytest.param("Exports grew by 7.5 percent.", {(Decimal("7.5"), "percent", "exact")}, id="percent"),
-        pytest.param("Investment reached 3.2 billion yuan.", {(Decimal(3_200_000_000), "CNY", "exact")}, id="yuan-billions"),
-        pytest.param("Profit was £4.5m, up from $2bn.", {(Decimal(4_500_000), "GBP", "exact"), (Decimal(2_000_000_000), "USD", "exact")}, id="currency-signs"),
-        pytest.param("Sales should rise 2% to 4% next year.", {(Decimal(2), "percent", "at_least"), (Decimal(4), "percent", "up_to")}, id="range"),
-        pytest.param("The law took effect in 2019 and on 12 March 2020.", set(), id="years-and-dates-are-not-metrics"),
-        pytest.param("Nearly 40 percent of the workers left.", {(Decimal(40), "percent", "approximately")}, id="nearly-is-approximate"),
+        pytest.param(
+            "The port handled more than 1,500 ships.",
+            {(Decimal(1500), "ship", "more_than")},
+            id="count-more-than",
+        ),
+        pytest.param(
+            "The city is about twenty-five kilometres away.",
+            {(Decimal(25), "km", "approximately")},
+            id="number-words-unit",
+        ),
+        pytest.param(
+            "Exports grew by 7.5 percent.", {(Decimal("7.5"), "percent", "exact")}, id="percent"
+        ),
+        pytest.param(
+            "Investment reached 3.2 billion yuan.",
+            {(Decimal(3_200_000_000), "CNY", "exact")},
+            id="yuan-billions",
+        ),
+        pytest.param(
+            "Profit was £4.5m, up from $2bn.",
+            {(Decimal(4_500_000), "GBP", "exact"), (Decimal(2_000_000_000), "USD", "exact")},
+            id="currency-signs",
+        ),
+        pytest.param(
+            "Sales should rise 2% to 4% next year.",
+            {(Decimal(2), "percent", "at_least"), (Decimal(4), "percent", "up_to")},
+            id="range",
+        ),
+        pytest.param(
+            "The law took effect in 2019 and on 12 March 2020.",
+            set(),
+            id="years-and-dates-are-not-metrics",
+        ),
+        pytest.param(
+            "Nearly 40 percent of the workers left.",
+            {(Decimal(40), "percent", "approximately")},
+            id="nearly-is-approximate",
+        ),
     ],
 )
 def test_metrics(body: str, expected: set[tuple[Decimal, str, str]]) -> None:
@@ -101,7 +133,9 @@ def test_metric_kinds() -> None:
 
 
 def test_period_resolved_against_publication() -> None:
-    record = extract("By the end of last year, Anhui province had 300 parks.", published="2025-03-06")
+    record = extract(
+        "By the end of last year, Anhui province had 300 parks.", published="2025-03-06"
+    )
     assert [m.period.value if m.period else None for m in record.metrics] == ["2024-12-31"]
 
 
@@ -109,7 +143,8 @@ def test_period_resolved_against_publication() -> None:
     ("body", "expected"),
     [
         pytest.param(
-            'Zhou Hong, deputy director of Hunan\'s Finance Department, spoke. "We will act fast," she said.',
+            "Zhou Hong, deputy director of Hunan's Finance Department, spoke. "
+            '"We will act fast," she said.',
             {("Zhou Hong", "We will act fast")},
             id="pronoun-after-quote",
         ),
@@ -151,11 +186,15 @@ def test_publisher_is_an_organization() -> None:
 
 
 def test_every_span_matches_the_text() -> None:
-    record = extract_record(read_article(Path(__file__).parents[1] / "examples" / "xiongan-innovation.txt"))
+    record = extract_record(
+        read_article(Path(__file__).parents[1] / "examples" / "xiongan-innovation.txt")
+    )
     text = record.article.text
     spans = [m for e in record.people + record.organizations + record.places for m in e.mentions]
     spans += [p.evidence for p in record.posts] + [q.evidence for q in record.quotes]
-    spans += [m.evidence for m in record.metrics] + [m.period.span for m in record.metrics if m.period]
+    spans += [m.evidence for m in record.metrics] + [
+        m.period.span for m in record.metrics if m.period
+    ]
     assert spans and all(text[s.start : s.end] == s.text for s in spans)
 
 

@@ -1,6 +1,6 @@
 """Extraction: an `Article` in, a `Record` out — offline, deterministic, rules plus data tables.
 
-    record = extract_record(read_article("examples/xiongan-innovation.txt"))
+record = extract_record(read_article("examples/xiongan-innovation.txt"))
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kg.extract.metrics import FoundMetric, find_metrics
 from kg.extract.names import Entities, Mention, find_entities
-from kg.extract.posts import find_posts
+from kg.extract.posts import FoundPost, find_posts
 from kg.extract.quotes import find_quotes
 from kg.extract.text import sentences
 from kg.model import Article, Entity, Metric, Period, Post, Quote, Record, Span
@@ -23,17 +23,17 @@ def extract_record(article: Article) -> Record:
     record = Record(article=article)
     for type_, field in _TYPES:
         setattr(record, field, _entities(text, found, mentions, keys, type_))
+    found_posts = find_posts(text, mentions)
     record.posts = [
         Post(
-            key=f"{keys['person', p.person]}/{slug(p.role)}/{keys[p.organization.type, p.organization.name]}",
+            key=f"{keys['person', p.person]}/{slug(p.role)}/{_org_key(keys, p)}",
             person=keys["person", p.person],
             role=p.role,
-            organization=keys[p.organization.type, p.organization.name],
+            organization=_org_key(keys, p),
             evidence=_span(text, p.start, p.end),
         )
-        for p in find_posts(text, mentions)
+        for p in found_posts
     ]
-    found_posts = find_posts(text, mentions)
     record.quotes = [
         Quote(
             key=f"{q.start}-{q.end}",
@@ -45,6 +45,10 @@ def extract_record(article: Article) -> Record:
     ]
     record.metrics = _metrics(text, find_metrics(text, split, mentions, article.published), keys)
     return record
+
+
+def _org_key(keys: dict[tuple[str, str], str], post: FoundPost) -> str:
+    return keys[post.organization.type, post.organization.name]
 
 
 def _entity_keys(found: Entities) -> dict[tuple[str, str], str]:
@@ -81,7 +85,9 @@ def _entities(
             )
         )
     # First mentioned first; entities never mentioned (the publisher) last, by name.
-    return sorted(entities, key=lambda e: (not e.mentions, e.mentions[0].start if e.mentions else 0, e.name))
+    return sorted(
+        entities, key=lambda e: (not e.mentions, e.mentions[0].start if e.mentions else 0, e.name)
+    )
 
 
 def _metrics(text: str, found: list[FoundMetric], keys: dict[tuple[str, str], str]) -> list[Metric]:

@@ -32,7 +32,7 @@ def places() -> dict[str, PlaceEntry]:
     for name, (kind, identifier, *rest) in read_table("places_curated.tsv").items():
         entry = PlaceEntry(name, kind, identifier)
         table[name] = entry
-        for alias in (rest[0].split(",") if rest and rest[0] else []):
+        for alias in rest[0].split(",") if rest and rest[0] else []:
             table[alias.strip()] = entry
     return table
 
@@ -74,7 +74,7 @@ def unit_forms() -> dict[str, Unit]:
     forms: dict[str, Unit] = {}
     for key, (qudt, kind, *rest) in read_table("units.tsv").items():
         unit = Unit(key, qudt, kind)
-        for form in (rest[0].split(",") if rest and rest[0] else []):
+        for form in rest[0].split(",") if rest and rest[0] else []:
             forms[form.strip()] = unit
     return forms
 

@@ -18,7 +18,7 @@ from text_to_num import text2num
 
 from kg.extract import lexicon
 from kg.extract.names import Mention
-from kg.extract.periods import FoundPeriod, find_periods
+from kg.extract.periods import MONTHS, FoundPeriod, find_periods
 from kg.extract.text import Sentence
 
 _NUMBER_WORD = (
@@ -30,8 +30,14 @@ _WORDS = rf"{_NUMBER_WORD}(?:[- ](?:{_NUMBER_WORD}|and))*(?<!and)"
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CURRENCY = r"US\$|HK\$|RMB\s?|\$|£|€|¥"
 _SCALE = {
-    "trillion": 10**12, "billion": 10**9, "bn": 10**9, "million": 10**6, "m": 10**6,
-    "mn": 10**6, "thousand": 10**3, "k": 10**3,
+    "trillion": 10**12,
+    "billion": 10**9,
+    "bn": 10**9,
+    "million": 10**6,
+    "m": 10**6,
+    "mn": 10**6,
+    "thousand": 10**3,
+    "k": 10**3,
 }
 _SCALE_RE = r"(?:\s?(?:trillion|billion|million|thousand)\b|(?:bn|mn|m|k)\b)"
 _AMOUNT = re.compile(
@@ -39,17 +45,19 @@ _AMOUNT = re.compile(
     r"(?![\w]*\d)",
     re.I,
 )
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-).split()
-_STOP = frozenset(
-    "of from in to that which who were was are is be been have has had and or with by for at on "
-    "as than this these those its their a an the per each".split()
-)
-_IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman",
-              "staff": "staff", "aircraft": "aircraft", "sheep": "sheep", "series": "series",
-              "species": "species", "data": "data"}
+
+_IRREGULAR = {
+    "people": "person",
+    "children": "child",
+    "men": "man",
+    "women": "woman",
+    "staff": "staff",
+    "aircraft": "aircraft",
+    "sheep": "sheep",
+    "series": "series",
+    "species": "species",
+    "data": "data",
+}
 
 
 @dataclass(frozen=True)
@@ -133,7 +141,9 @@ def _amount(text: str, sentence: Sentence, match: re.Match[str]) -> _Amount | No
     is_word = not number[0].isdigit()
     if is_word and number.lower() == "one" and unit in ("count",):
         return None
-    if re.match(r"\s+(?:to|ended|ending|through)\b", text[end : end + 10]) and _definite_before(text, match.start()):
+    if re.match(r"\s+(?:to|ended|ending|through)\b", text[end : end + 10]) and _definite_before(
+        text, match.start()
+    ):
         return None  # "the three months to 31 December 2004" is a period, not a metric
     qualifier, start = _qualifier_before(text, match.start(), sentence.start)
     if unit_is_count(unit) and qualifier == "exact" and _definite_before(text, match.start()):
@@ -166,7 +176,11 @@ def _unit_after(text: str, pos: int, limit: int, currency: str | None) -> tuple[
         words = re.match(r"[\s-]?" + r"\s".join([r"([A-Za-z$£€¥]+)"] * length), rest)
         if words:
             phrase = " ".join(words.groups()).lower()
-            if phrase in forms and forms[phrase].key != "count" and not (length == 1 and phrase in ("m", "p")):
+            if (
+                phrase in forms
+                and forms[phrase].key != "count"
+                and not (length == 1 and phrase in ("m", "p"))
+            ):
                 return forms[phrase].key, pos + words.end()
     noun = _counted_noun(rest)
     if noun is None:
@@ -181,7 +195,7 @@ def _counted_noun(rest: str) -> tuple[str, int] | None:
     pos = 0
     for _ in range(3):
         match = re.match(r"\s([a-z][a-z\-]*)\b", rest[pos:])
-        if not match or match.group(1) in _STOP:
+        if not match or match.group(1) in lexicon.words("noun_phrase_stops.txt"):
             break
         pos += match.end()
         singular = _singular(match.group(1))
@@ -209,7 +223,7 @@ def _is_date_part(
     if currency or scale or not number.isdigit():
         return False
     around = text[max(0, match.start() - 12) : match.end() + 12].lower()
-    near_month = any(re.search(rf"\b{m}\b", around) for m in _MONTHS)
+    near_month = any(re.search(rf"\b{m}\b", around) for m in MONTHS)
     if near_month and int(number) <= 31:
         return True
     return len(number) == 4 and 1800 <= int(number) <= 2100 and unit_is_count(unit)
@@ -244,9 +258,6 @@ def _ranges(text: str, amounts: list[_Amount]) -> list[_Amount]:
     return result
 
 
-
-
-
 def _metric(
     text: str,
     sentence: Sentence,
@@ -272,8 +283,10 @@ def _kind(text: str, sentence: Sentence, amount: _Amount) -> str:
     before = text[max(sentence.start, amount.start - 25) : amount.start].lower()
     after = text[amount.end : min(sentence.end, amount.end + 25)].lower()
     change = lexicon.words("change_words.txt")
-    if amount.unit == "percent" and re.search(r"^\s+of\b", after) or re.search(
-        r"\baccount(?:ed|s|ing)? for\s+$|\bshare of\s+$", before
+    if (
+        amount.unit == "percent"
+        and re.search(r"^\s+of\b", after)
+        or re.search(r"\baccount(?:ed|s|ing)? for\s+$|\bshare of\s+$", before)
     ):
         return "share"
     if re.search(r"\b(?:to|from|at)\s+$", before):
@@ -294,7 +307,9 @@ def _what(text: str, sentence: Sentence, amount: _Amount, kind: str) -> str:
     clause_start = max([sentence.start] + [sentence.start + m.end() for m in boundaries])
     subject = text[clause_start : amount.start]
     subject = re.sub(
-        r"\b(?:has|have|had|was|were|is|are|will|would)\b.*$|\b(?:" + "|".join(sorted(lexicon.words("change_words.txt"))) + r")\b.*$",
+        r"\b(?:has|have|had|was|were|is|are|will|would)\b.*$|\b(?:"
+        + "|".join(sorted(lexicon.words("change_words.txt")))
+        + r")\b.*$",
         "",
         subject,
     ).strip(" ,")
@@ -333,8 +348,16 @@ def _about(
 
 
 _ANAPHORS = {
-    "province": "place", "city": "place", "country": "place", "region": "place", "area": "place",
-    "company": "organization", "group": "organization", "firm": "organization",
-    "bank": "organization", "airline": "organization", "carrier": "organization",
+    "province": "place",
+    "city": "place",
+    "country": "place",
+    "region": "place",
+    "area": "place",
+    "company": "organization",
+    "group": "organization",
+    "firm": "organization",
+    "bank": "organization",
+    "airline": "organization",
+    "carrier": "organization",
 }
 _ANAPHOR = re.compile(rf"\b(?:the|its)\s+({'|'.join(_ANAPHORS)})\b", re.I)

@@ -22,8 +22,6 @@ _JOINER = r"(?: (?:of the|of|for the|for|and|de|den|der|van|von|du|da|di|al|bin|
 _CANDIDATE = re.compile(rf"{_NAME_WORD}(?:(?: |{_JOINER}){_NAME_WORD})*")
 _POSSESSIVE = re.compile(r"['’]s$")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,6}$")
-_PERSON_PARTICLES = frozenset("de den der van von du da di al bin le la".split())
-_HONORIFICS = frozenset("Mr Mrs Ms Miss Dr Prof Sir Dame Lord".split())  # also "Mr."
 _CALENDAR = re.compile(
     r" (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April"
     r"|May|June|July|August|September|October|November|December)\b.*$"
@@ -116,7 +114,7 @@ def _split_at_title(candidate: Candidate) -> list[Candidate]:
     then a title, then a person; "Prime Minister Li Qiang", "Mr Eddington" lose the title."""
     words = candidate.text.split(" ")
     for i in range(len(words) - 1):
-        if words[i].rstrip(".") in _HONORIFICS:
+        if words[i].rstrip(".") in lexicon.words("honorifics.txt"):
             return _pieces(candidate, words, i, 1)
         for n in range(min(3, len(words) - 1 - i), 0, -1):
             phrase = " ".join(words[i : i + n]).lower()
@@ -131,7 +129,11 @@ def _pieces(candidate: Candidate, words: list[str], at: int, length: int) -> lis
     left = " ".join(words[:at])
     right = " ".join(words[at + length :])
     right_start = candidate.end - len(right)
-    pieces = [Candidate(candidate.start, candidate.start + len(left), left, candidate.sentence_initial)] if left else []
+    pieces = (
+        [Candidate(candidate.start, candidate.start + len(left), left, candidate.sentence_initial)]
+        if left
+        else []
+    )
     return pieces + [Candidate(right_start, candidate.end, right, False)]
 
 
@@ -146,7 +148,9 @@ def _split_at_joiners(candidate: Candidate) -> list[Candidate]:
     offset = candidate.start
     for i, part in enumerate(parts):
         if i % 2 == 0 and part:
-            pieces.append(Candidate(offset, offset + len(part), part, candidate.sentence_initial and i == 0))
+            pieces.append(
+                Candidate(offset, offset + len(part), part, candidate.sentence_initial and i == 0)
+            )
         offset += len(part)
     return pieces
 
@@ -181,11 +185,22 @@ def _classify_org_or_place(text: str, candidate: Candidate, entities: Entities) 
     words = value.split(" ")
     if len(words) > 1 and words[0].endswith(("'s", "’s")):
         # "China's Commerce Ministry" style splits are handled above; here the owner is a name.
-        owner = Candidate(candidate.start, candidate.start + len(words[0]) - 2, words[0][:-2], candidate.sentence_initial)
+        owner = Candidate(
+            candidate.start,
+            candidate.start + len(words[0]) - 2,
+            words[0][:-2],
+            candidate.sentence_initial,
+        )
         rest_start = candidate.start + len(words[0]) + 1
-        rest = Candidate(rest_start, candidate.start + len(value), value[len(words[0]) + 1 :], False)
-        return _classify_org_or_place(text, owner, entities) + _classify_org_or_place(text, rest, entities)
-    return [Candidate(candidate.start, candidate.start + len(value), value, candidate.sentence_initial)]
+        rest = Candidate(
+            rest_start, candidate.start + len(value), value[len(words[0]) + 1 :], False
+        )
+        return _classify_org_or_place(text, owner, entities) + _classify_org_or_place(
+            text, rest, entities
+        )
+    return [
+        Candidate(candidate.start, candidate.start + len(value), value, candidate.sentence_initial)
+    ]
 
 
 def _add_org(text: str, start: int, value: str, entities: Entities) -> None:
@@ -212,8 +227,20 @@ def _add_org(text: str, start: int, value: str, entities: Entities) -> None:
 
 
 def _org_kind(name: str) -> str | None:
-    government = ("Committee", "Congress", "Ministry", "Department", "Bureau", "Commission",
-                  "Government", "Council", "Administration", "Parliament", "Assembly", "Office")
+    government = (
+        "Committee",
+        "Congress",
+        "Ministry",
+        "Department",
+        "Bureau",
+        "Commission",
+        "Government",
+        "Council",
+        "Administration",
+        "Parliament",
+        "Assembly",
+        "Office",
+    )
     return "GovernmentOrganization" if any(w in government for w in name.split(" ")) else None
 
 
@@ -252,7 +279,7 @@ def _classify_person(text: str, candidate: Candidate, entities: Entities) -> Non
 def _looks_like_person(text: str, candidate: Candidate, words: list[str]) -> bool:
     if any(w in lexicon.org_suffixes() or _ACRONYM.match(w) for w in words):
         return False
-    if any(w.lower() in _PERSON_PARTICLES for w in words[:1] + words[-1:]):
+    if any(w.lower() in lexicon.words("name_particles.txt") for w in words[:1] + words[-1:]):
         return False
     if re.search(r"[A-Z][\w'’]+ (?:of|at) $", text[max(0, candidate.start - 40) : candidate.start]):
         return False  # "analyst Mike Powell of X": X is where the person works
@@ -277,7 +304,9 @@ def _is_pinyin(word: str) -> bool:
     def splits(rest: str) -> bool:
         if not rest:
             return True
-        return any(rest[:n] in syllables and splits(rest[n:]) for n in range(min(6, len(rest)), 0, -1))
+        return any(
+            rest[:n] in syllables and splits(rest[n:]) for n in range(min(6, len(rest)), 0, -1)
+        )
 
     return all(part and splits(part) for part in parts)
 
@@ -293,7 +322,13 @@ def _has_person_context(text: str, candidate: Candidate) -> bool:
         return True
     if re.match(rf" (?:{verbs})\b", after):
         return True
-    return bool(re.match(rf", (?:(?:a|an|the|also|another) )*(?:[\w'’]+ ){{0,3}}(?:{title})\b", after, re.IGNORECASE))
+    return bool(
+        re.match(
+            rf", (?:(?:a|an|the|also|another) )*(?:[\w'’]+ ){{0,3}}(?:{title})\b",
+            after,
+            re.IGNORECASE,
+        )
+    )
 
 
 def _lowercase_head_orgs(text: str, entities: Entities) -> None:
@@ -305,7 +340,9 @@ def _lowercase_head_orgs(text: str, entities: Entities) -> None:
             name = f"{mention.name} {after.group(1)}"
             entities.mentions.remove(mention)
             entities.add(
-                Mention(mention.start, mention.end + len(after.group(0)), name, "organization", name),
+                Mention(
+                    mention.start, mention.end + len(after.group(0)), name, "organization", name
+                ),
                 "GovernmentOrganization",
             )
 
@@ -319,10 +356,16 @@ def _contextual_orgs(text: str, leftovers: list[Candidate], entities: Entities) 
             continue
         before = text[max(0, candidate.start - 80) : candidate.start]
         after = text[candidate.end : candidate.end + 40]
-        person_then_of = re.search(rf"(?:{title}) [A-Z][\w'’\- ]+ (?:of|at|from) $", before, re.IGNORECASE)
+        person_then_of = re.search(
+            rf"(?:{title}) [A-Z][\w'’\- ]+ (?:of|at|from) $", before, re.IGNORECASE
+        )
         owner_of_title = re.match(rf"['’]s (?:{title})\b", after, re.IGNORECASE)
         if person_then_of or owner_of_title:
-            entities.add(Mention(candidate.start, candidate.end, candidate.text, "organization", candidate.text))
+            entities.add(
+                Mention(
+                    candidate.start, candidate.end, candidate.text, "organization", candidate.text
+                )
+            )
 
 
 def _short_mentions(text: str, sentences: list[Sentence], entities: Entities) -> None:
@@ -363,7 +406,11 @@ _WORD = re.compile(r"\b[A-Z][\w'’\-]*\b")
 def _short_forms(type_: str, name: str) -> list[str]:
     words = name.split(" ")
     if type_ == "person":
-        if len(words) == 2 and words[0] in lexicon.words("chinese_surnames.txt") and _is_pinyin(words[1].lower()):
+        if (
+            len(words) == 2
+            and words[0] in lexicon.words("chinese_surnames.txt")
+            and _is_pinyin(words[1].lower())
+        ):
             return [words[0]]
         return [words[-1]]
     if type_ == "organization":

@@ -14,22 +14,36 @@ from datetime import date
 from kg.extract.text import Sentence
 from kg.model import Span
 
-_MONTHS = {
+MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
             ("december", "dec"),
         ],
         start=1,
     )
     for name in names
 }
-_MONTH = r"(?P<month>January|February|March|April|May|June|July|August|September|October|November|December)"
+_MONTH = (
+    r"(?P<month>January|February|March|April|May|June|July|August|September|October|November"
+    r"|December)"
+)
 _PATTERNS = (
-    ("end_of_relative_year", re.compile(r"\b(?:by|at|as of)? ?the end of (?P<rel>last|this) year\b", re.I)),
+    (
+        "end_of_relative_year",
+        re.compile(r"\b(?:by|at|as of)? ?the end of (?P<rel>last|this) year\b", re.I),
+    ),
     ("relative_year", re.compile(r"\b(?P<rel>last|this) year\b", re.I)),
     ("year_earlier", re.compile(r"\ba year (?:earlier|ago|before)\b", re.I)),
     ("day_month_year", re.compile(rf"\b(?P<day>[0-3]?\d) {_MONTH},? (?P<year>(?:19|20)\d\d)\b")),
@@ -67,7 +81,7 @@ def _resolve(name: str, match: re.Match[str], pub: date | None) -> tuple[str, st
     groups = match.groupdict()
     if "year" in groups and groups["year"]:
         year = int(groups["year"])
-        month = _MONTHS[groups["month"].lower()] if groups.get("month") else None
+        month = MONTHS[groups["month"].lower()] if groups.get("month") else None
         if groups.get("day"):
             try:
                 return date(year, month or 1, int(groups["day"])).isoformat(), "day"
@@ -84,7 +98,7 @@ def _resolve(name: str, match: re.Match[str], pub: date | None) -> tuple[str, st
     if name == "year_earlier":
         return f"{pub.year - 1:04d}", "year"
     if name == "month":
-        month = _MONTHS[groups["month"].lower()]
+        month = MONTHS[groups["month"].lower()]
         year = pub.year if month <= pub.month else pub.year - 1
         return f"{year:04d}-{month:02d}", "month"
     return None

@@ -23,7 +23,8 @@ _COMPLEMENT = re.compile(r"\s+(?:of|to|at|for|in|with|from)\s+(?:the\s+)?")
 _COORDINATION = re.compile(r"(?:,\s*|\s+)(?:and|as well as)\s+|,\s+(?=(?:a|an|also|another)\s)")
 _PRONOUN_SUBJECT = re.compile(r"(?:^|(?<=[.!?]\s)|(?<=\n))(?:He|She)\b")
 _COPULA = re.compile(
-    r"(?:,\s+\d{1,3},)?\s+(?:is|was|has been|had been|will be|became|becomes|remains)?\s*(?:also\s+)?"
+    r"(?:,\s+\d{1,3},)?\s+"
+    r"(?:is|was|has been|had been|will be|became|becomes|remains)?\s*(?:also\s+)?"
     r"(?:(?:previously\s+|formerly\s+)?(?:named|appointed|elected|promoted|re-elected|nominated|"
     r"served|serves|serving|works|worked)\s+(?:to\s+|as\s+)?(?:the\s+post\s+of\s+)?)?",
 )
@@ -51,7 +52,9 @@ def find_posts(text: str, mentions: list[Mention]) -> list[FoundPost]:
         # "He is also deputy secretary of X": the person named last before the sentence.
         before = [m for m in mentions if m.type == "person" and m.end <= pronoun.start()]
         if before:
-            stand_in = Mention(pronoun.start(), pronoun.end(), pronoun.group(), "person", before[-1].name)
+            stand_in = Mention(
+                pronoun.start(), pronoun.end(), pronoun.group(), "person", before[-1].name
+            )
             found += _copula(text, stand_in, by_start)
     return _unique(found)
 
@@ -74,7 +77,9 @@ def _role_list(
     text: str, person: Mention, pos: int, by_start: dict[int, Mention]
 ) -> list[FoundPost]:
     found: list[FoundPost] = []
-    waiting: list[str] = []  # roles whose organization comes later: "deputy governor and acting governor of X"
+    waiting: list[
+        str
+    ] = []  # roles whose organization comes later: "deputy governor and acting governor of X"
     while True:
         phrase = _role_phrase(text, pos, by_start)
         if phrase is None:
@@ -158,9 +163,9 @@ def _org_at(pos: int, by_start: dict[int, Mention]) -> Mention | None:
 
 def _title_at(text: str, pos: int) -> tuple[str, int] | None:
     dropped = "|".join(sorted(lexicon.words("title_dropped.txt")))
-    match = re.compile(
-        rf"(?:(?:{dropped})\s+)*({lexicon.title_pattern()})\b(?![-'’])", re.I
-    ).match(text, pos)
+    match = re.compile(rf"(?:(?:{dropped})\s+)*({lexicon.title_pattern()})\b(?![-'’])", re.I).match(
+        text, pos
+    )
     if not match:
         return None
     return _role_of(match.group(1)), match.end()

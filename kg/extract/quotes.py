@@ -40,11 +40,15 @@ def find_quotes(
         start, end = match.span(1) if match.group(1) is not None else match.span(2)
         index = _sentence_index(sentences, match.start())
         last = _sentence_index(sentences, match.end() - 1)
-        speaker = (
-            _speaker_after(text, match.end(), sentences[last], people, posts)
-            or _speaker_before(text, match.start(), sentences[index], people)
-        )
-        if speaker is None and previous and previous[1] >= index - 1 and _same_paragraph(sentences, previous[1], index):
+        speaker = _speaker_after(
+            text, match.end(), sentences[last], people, posts
+        ) or _speaker_before(text, match.start(), sentences[index], people)
+        if (
+            speaker is None
+            and previous
+            and previous[1] >= index - 1
+            and _same_paragraph(sentences, previous[1], index)
+        ):
             speaker = previous[0].speaker
         if speaker is None and last + 1 < len(sentences):
             speaker = _speaker_opening(text, sentences[last + 1], people)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kg.extract import lexicon
 from kg.model import Span
 
 # A sentence ends at . ! ? (and a closing quote after them) followed by space and a capital,
 # a digit or an opening quote; paragraph breaks always end one.
 _SENTENCE_END = re.compile(r"""[.!?]+["'”’)]*(?=\s+["'“‘(]?[A-Z0-9])""")
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st jr sr gen col lt sgt rep sen gov co corp inc ltd no vs etc jan feb "
-    "mar apr jun jul aug sep sept oct nov dec u.s u.k e.g i.e a.m p.m".split()
+
+_WORD = re.compile(
+    r"[A-Za-z0-9\u00C0-\u024F](?:[A-Za-z0-9\u00C0-\u024F'’.,\-]*[A-Za-z0-9\u00C0-\u024F])?"
 )
-_WORD = re.compile(r"[A-Za-z0-9\u00C0-\u024F](?:[A-Za-z0-9\u00C0-\u024F'’.,\-]*[A-Za-z0-9\u00C0-\u024F])?")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _ends_in_abbreviation(body: str, dot: int) -> bool:
     if not before:
         return False
     token = before.group(1).lower()
-    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+    return token in lexicon.words("abbreviations.txt") or (len(token) == 1 and token.isalpha())
 
 
 def _sentence(text: str, base: int, begin: int, end: int, paragraph: int) -> list[Sentence]:
@@ -76,7 +76,4 @@ def _sentence(text: str, base: int, begin: int, end: int, paragraph: int) -> lis
 def words(text: str, start: int = 0, end: int | None = None) -> list[Word]:
     """Word tokens of `text[start:end]` (letters/digits, keeping inner ' - . ,), with offsets."""
     end = len(text) if end is None else end
-    return [
-        Word(m.start(), m.end(), m.group())
-        for m in _WORD.finditer(text, start, end)
-    ]
+    return [Word(m.start(), m.end(), m.group()) for m in _WORD.finditer(text, start, end)]
