@@ -37,7 +37,7 @@ def extract_record(article: Article) -> Record:
     record.quotes = [
         Quote(
             key=f"{q.start}-{q.end}",
-            text=text[q.start : q.end],
+            text=q.text,
             speaker=keys["person", q.speaker],
             evidence=_span(text, q.start, q.end),
         )

@@ -100,12 +100,16 @@ def _candidates(text: str, sentence: Sentence) -> list[Candidate]:
         start, value = match.start(), _CALENDAR.sub("", match.group())
         initial = text[sentence.start : start].strip(" \"'“‘(") == ""
         first, _, rest = value.partition(" ")
-        if initial and first in lexicon.words("function_words.txt"):
+        if (
+            initial
+            and first in lexicon.words("function_words.txt")
+            and not _is_chinese_name(value.split(" ")[:2])  # "He Lifeng said ..."
+        ):
             if not rest:
                 continue
             start, value, initial = start + len(first) + 1, rest, False
-        for piece in _split_at_title(Candidate(start, start + len(value), value, initial)):
-            found.extend(_split_at_joiners(piece))
+        for piece in _split_at_joiners(Candidate(start, start + len(value), value, initial)):
+            found.extend(_split_at_title(piece))
     return found
 
 
@@ -406,12 +410,9 @@ _WORD = re.compile(r"\b[A-Z][\w'’\-]*\b")
 def _short_forms(type_: str, name: str) -> list[str]:
     words = name.split(" ")
     if type_ == "person":
-        if (
-            len(words) == 2
-            and words[0] in lexicon.words("chinese_surnames.txt")
-            and _is_pinyin(words[1].lower())
-        ):
-            return [words[0]]
+        if _is_chinese_name(words):
+            # "He" and "Yu" are also English words: such family names are no short form.
+            return [] if words[0] in lexicon.words("function_words.txt") else [words[0]]
         return [words[-1]]
     if type_ == "organization":
         content = [w for w in words if w not in ("of", "the", "for", "and")]

@@ -18,7 +18,11 @@ from dataclasses import dataclass
 from kg.extract import lexicon
 from kg.extract.names import Mention
 
-_DETERMINERS = re.compile(r"(?:(?:a|an|the|also|another|both|its|his|her|currently|now)\s+)*", re.I)
+_DETERMINERS = re.compile(
+    r"(?:(?:who|which)\s+(?:is|was|has\s+been|had\s+been|will\s+be)\s+)?"
+    r"(?:(?:a|an|the|also|another|both|its|his|her|currently|now)\s+)*",
+    re.I,
+)
 _COMPLEMENT = re.compile(r"\s+(?:of|to|at|for|in|with|from)\s+(?:the\s+)?")
 _COORDINATION = re.compile(r"(?:,\s*|\s+)(?:and|as well as)\s+|,\s+(?=(?:a|an|also|another)\s)")
 _PRONOUN_SUBJECT = re.compile(r"(?:^|(?<=[.!?]\s)|(?<=\n))(?:He|She)\b")

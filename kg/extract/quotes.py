@@ -25,9 +25,11 @@ _PRONOUN = re.compile(r"\b(he|she)\b", re.I)
 
 @dataclass(frozen=True)
 class FoundQuote:
-    start: int  # the quoted text, without marks or a trailing comma
+    start: int  # the quoted text, without marks or a trailing comma; a split quote spans both
+    # parts and the attribution between them
     end: int
     speaker: str  # canonical person name
+    text: str  # the words quoted (both parts of a split quote, joined)
 
 
 def find_quotes(
@@ -55,10 +57,25 @@ def find_quotes(
         if speaker is None:
             continue
         trimmed = text[start:end].rstrip(" ,")
-        quote = FoundQuote(start, start + len(trimmed), speaker)
+        quote = FoundQuote(start, start + len(trimmed), speaker, trimmed)
+        if previous and _continues(text, previous[0], quote):
+            joined = f"{previous[0].text.rstrip(',')}, {trimmed}"
+            quote = FoundQuote(previous[0].start, quote.end, speaker, joined)
+            found.pop()
         found.append(quote)
         previous = (quote, last)
     return found
+
+
+def _continues(text: str, before: FoundQuote, quote: FoundQuote) -> bool:
+    """ "A," he said, "and B." is one quote split by its attribution."""
+    between = text[before.end : quote.start]
+    return (
+        before.speaker == quote.speaker
+        and text[quote.start].islower()
+        and len(between) < 80
+        and not re.search(r"[.!?][\"”]?\s+[A-Z]", between)
+    )
 
 
 def _sentence_index(sentences: list[Sentence], pos: int) -> int:
