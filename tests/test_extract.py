@@ -230,3 +230,44 @@ def test_shared_articles_extract_cleanly(stem: str) -> None:
     record = extract_record(read_article(SHARED / f"{stem}.txt"))
     score = score_record(record, read_gold(SHARED / f"{stem}.gold.json"))
     assert score.scores["people"].recall > 0.5
+
+
+def test_quote_split_by_its_attribution_is_one_quote() -> None:
+    record = extract('Premier Li Qiang spoke. "Firms matter," Li said, "and we will help them."')
+    assert quotes(record) == {("Li Qiang", "Firms matter, and we will help them.")}
+
+
+@pytest.mark.parametrize(
+    ("body", "person", "organization"),
+    [
+        pytest.param(
+            "ECB President Christine Lagarde spoke in Frankfurt.",
+            "Christine Lagarde",
+            "European Central Bank",
+            id="capitalized-title-inside-a-name",
+        ),
+        pytest.param(
+            "Vaibhav Taneja, Northwind Inc's chief financial officer, said costs rose.",
+            "Vaibhav Taneja",
+            "Northwind Inc",
+            id="company-possessive",
+        ),
+    ],
+)
+def test_names_split_around_titles(body: str, person: str, organization: str) -> None:
+    record = extract(body)
+    assert person in {p.name for p in record.people}
+    assert organization in {o.name for o in record.organizations}
+    assert {(a, b) for a, _, b in posts(record)} == {(person, organization)}
+
+
+def test_family_name_that_is_an_english_word_is_no_short_form() -> None:
+    record = extract("Vice-Premier He Lifeng visited. He said growth was strong.")
+    (person,) = record.people
+    assert person.name == "He Lifeng" and person.aliases == []
+
+
+def test_legal_suffix_dropped_in_later_mentions() -> None:
+    record = extract("Northwind Inc said sales rose. Northwind also hired 200 engineers.")
+    company = next(o for o in record.organizations if o.name == "Northwind Inc")
+    assert company.aliases == ["Northwind"] and len(company.mentions) == 2
