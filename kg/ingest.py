@@ -24,7 +24,9 @@ from kg.model import Article, Image, Span
 MAX_ARTICLE_BYTES = 5_000_000
 
 _HEADER = re.compile(r"^(标题|网址|图片列表)\s*[:：]\s*(.*)$")
-_IMAGE = re.compile(r"^\s*\d+[.)、]\s*(?P<name>.+?)\s+-\s+尺寸\s*[:：]\s*(?P<w>\d+)\s*[x×X]\s*(?P<h>\d+)\s*$")
+_IMAGE = re.compile(
+    r"^\s*\d+[.)、]\s*(?P<name>.+?)\s+-\s+尺寸\s*[:：]\s*(?P<w>\d+)\s*[x×X]\s*(?P<h>\d+)\s*$"
+)
 _URL_DATES = (
     re.compile(r"/(?P<y>(?:19|20)\d\d)(?P<m>[01]\d)/(?P<d>[0-3]\d)/"),
     re.compile(r"/(?P<y>(?:19|20)\d\d)-(?P<m>[01]\d)/(?P<d>[0-3]\d)/"),
@@ -135,8 +137,10 @@ def _split_header_format(
             if image:
                 images.append(Image(image["name"].strip(), int(image["w"]), int(image["h"])))
             elif line.strip():
-                raise InputError(f"{where}: unreadable image line {line.strip()!r} "
-                                 "(expected '1. <name> - 尺寸: <W>x<H>')")
+                raise InputError(
+                    f"{where}: unreadable image line {line.strip()!r} "
+                    "(expected '1. <name> - 尺寸: <W>x<H>')"
+                )
             continue
         body.append(line)
     if not title:

@@ -178,5 +178,7 @@ class Record:
             places=entities(data.get("places", [])),
             posts=[Post(**{**p, "evidence": Span(**p["evidence"])}) for p in data.get("posts", [])],
             metrics=[metric(m) for m in data.get("metrics", [])],
-            quotes=[Quote(**{**q, "evidence": Span(**q["evidence"])}) for q in data.get("quotes", [])],
+            quotes=[
+                Quote(**{**q, "evidence": Span(**q["evidence"])}) for q in data.get("quotes", [])
+            ],
         )
