@@ -73,7 +73,7 @@ def check_record_json(data: Any, where: str = "record") -> Record:
 
 
 def record_problems(data: Any) -> list[Problem]:
-    """Every problem of parsed record JSON, in document order; empty when the record is valid."""
+    """Every problem of parsed record JSON, ordered by location; empty when the record is valid."""
     problems = _unique(_schema_problems(data))
     if problems:
         # The semantic checks assume the layout the schema guarantees.
@@ -165,6 +165,9 @@ def _problems_of(error: ValidationError) -> Iterator[Problem]:
 
 
 def _message(error: ValidationError) -> str:
+    if error.validator == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        return f"{_show(error.instance)} is invalid (expected one of: {allowed})"
     description = error.schema.get("description") if isinstance(error.schema, dict) else None
     if description and error.validator in _DESCRIBED_KEYWORDS:
         return f"{_show(error.instance)} is invalid (expected {description})"
