@@ -271,3 +271,10 @@ def test_legal_suffix_dropped_in_later_mentions() -> None:
     record = extract("Northwind Inc said sales rose. Northwind also hired 200 engineers.")
     company = next(o for o in record.organizations if o.name == "Northwind Inc")
     assert company.aliases == ["Northwind"] and len(company.mentions) == 2
+
+
+def test_lower_case_place_head_makes_a_place() -> None:
+    record = extract("Zhou Qun, Party secretary of Fengyang county, said so.")
+    assert posts(record) == {("Zhou Qun", "secretary", "Fengyang")}
+    (place,) = record.places
+    assert place.aliases == ["Fengyang county"]

@@ -259,11 +259,14 @@ def _add_place(
             if value.endswith(" " + suffix) and len(value) > len(suffix) + 1:
                 name, kind = value, ("Place" if "Delta" in suffix else "AdministrativeArea")
                 break
-    if name is None:
-        return False
     end = start + len(value)
     after = re.match(r" (\w+)", text[end : end + 20])
-    if after and after.group(1) in lexicon.words("place_lowercase_heads.txt"):
+    has_head = bool(after and after.group(1) in lexicon.words("place_lowercase_heads.txt"))
+    if name is None and has_head and value[:1].isupper() and " " not in value:
+        name, kind = value, "AdministrativeArea"  # "Fengyang county": the head says it is a place
+    if name is None:
+        return False
+    if after and has_head:
         end += len(after.group(0))  # "Hebei province" is one mention of Hebei
     mention = Mention(start, end, text[start:end], "place", name)
     if inside_org:
