@@ -26,7 +26,7 @@ from kg.errors import KgError
 from kg.vocab import new_graph
 
 SHAPES_FILE = "kg.shacl.ttl"
-SHAPES = "https://w3id.org/kg-news/shapes#"
+SHAPES_NAMESPACE = "https://w3id.org/kg-news/shapes#"  # every shape is named in it
 
 Inference = Literal["none", "rdfs", "owlrl", "both"]
 
@@ -68,7 +68,7 @@ class ValidationReport:
         return [f for f in self.findings if f.severity == "Violation"]
 
 
-def validate_graph(graph: Graph, inference: Inference = "none") -> ValidationReport:
+def validate_graph(graph: Graph, *, inference: Inference = "none") -> ValidationReport:
     """Validate a graph against the kg shapes; raises `ShapesError` if pySHACL cannot run."""
     shapes = _read_shapes()
     try:
@@ -84,7 +84,7 @@ def validate_graph(graph: Graph, inference: Inference = "none") -> ValidationRep
         raise ShapesError(f"{SHAPES_FILE}: pySHACL could not validate ({exc})") from exc
     if not isinstance(results, Graph):
         raise ShapesError(f"{SHAPES_FILE}: pySHACL returned no report graph ({results!r})")
-    findings = sorted((_finding(results, r) for r in _results(results)), key=_order)
+    findings = sorted((_finding(results, r) for r in results.objects(None, SH.result)), key=_order)
     return ValidationReport(conforms=bool(conforms), findings=findings)
 
 
@@ -125,10 +125,6 @@ def _node_shape_of() -> dict[Node, Node]:
 
 
 # --- findings ------------------------------------------------------------------------------------
-
-
-def _results(report: Graph) -> list[Node]:
-    return list(report.objects(None, SH.result))
 
 
 def _finding(report: Graph, result: Node) -> Finding:

@@ -1,5 +1,8 @@
 """kg.validate and shapes/kg.shacl.ttl: the mapped fixture conforms, and each way of breaking a
-graph is reported as a violation of the right shape, rule, constraint component and path."""
+graph is reported as a violation of the right shape, rule, constraint component and path.
+
+`graph` (tests/conftest.py) is a fresh mapping of the example record, so each test may break it.
+"""
 
 from __future__ import annotations
 
@@ -17,28 +20,13 @@ from rdflib.term import Node
 from kg import validate
 from kg.data import read_table
 from kg.errors import KgError
-from kg.mapping import METRIC_KIND_IRIS, QUALIFIER_IRIS, map_record
-from kg.record import read_record
+from kg.mapping import METRIC_KIND_IRIS, QUALIFIER_IRIS
+from kg.validate import SHAPES_NAMESPACE as KGSH
 from kg.validate import Finding, ShapesError, ValidationReport, format_report, validate_graph
-from kg.vocab import KG, NIF, ORG, PROV, SCHEMA, UNIT, new_graph
+from kg.vocab import KG, NIF, ORG, PROV, SCHEMA, UNIT
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES_FILE = ROOT / "shapes" / "kg.shacl.ttl"
-RECORD_FILE = ROOT / "tests" / "fixtures" / "xiongan.record.json"
-KGSH = "https://w3id.org/kg-news/shapes#"
-
-
-@pytest.fixture(scope="module")
-def mapped() -> Graph:
-    return map_record(read_record(RECORD_FILE))
-
-
-@pytest.fixture
-def graph(mapped: Graph) -> Graph:
-    """A fresh copy of the mapped fixture for one test to break."""
-    copy = new_graph()
-    copy += mapped
-    return copy
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +94,8 @@ def image_width_zero(graph: Graph) -> None:
 # --- the fixture conforms ------------------------------------------------------------------------
 
 
-def test_mapped_fixture_conforms(mapped: Graph) -> None:
-    report = validate_graph(mapped)
+def test_mapped_fixture_conforms(graph: Graph) -> None:
+    report = validate_graph(graph)
     assert report.conforms, format_report(report)
     assert report.findings == []
 
@@ -317,18 +305,18 @@ def test_format_report_of_a_conforming_graph() -> None:
 # --- the validator itself ------------------------------------------------------------------------
 
 
-def test_shapes_pass_shacl_for_shacl(mapped: Graph, shapes: Graph) -> None:
+def test_shapes_pass_shacl_for_shacl(graph: Graph, shapes: Graph) -> None:
     # meta_shacl=True makes pySHACL raise when the shapes break SHACL-for-SHACL.
     conforms, _, text = pyshacl.validate(
-        mapped, shacl_graph=shapes, meta_shacl=True, allow_warnings=True
+        graph, shacl_graph=shapes, meta_shacl=True, allow_warnings=True
     )
     assert conforms, text
 
 
-def test_shapes_are_parsed_once(mapped: Graph) -> None:
-    validate_graph(mapped)
+def test_shapes_are_parsed_once(graph: Graph) -> None:
+    validate_graph(graph)
     before = validate._read_shapes.cache_info()
-    validate_graph(mapped)
+    validate_graph(graph)
     after = validate._read_shapes.cache_info()
     assert after.misses == before.misses == 1
     assert after.hits > before.hits
@@ -347,13 +335,13 @@ def test_validation_fetches_nothing(graph: Graph, monkeypatch: pytest.MonkeyPatc
     ]
 
 
-def test_pyshacl_failure_is_a_kg_error(mapped: Graph, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pyshacl_failure_is_a_kg_error(graph: Graph, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise pyshacl.errors.ReportableRuntimeError("shape load failed")
 
     monkeypatch.setattr(pyshacl, "validate", broken)
     with pytest.raises(ShapesError, match="pySHACL could not validate") as caught:
-        validate_graph(mapped)
+        validate_graph(graph)
     assert isinstance(caught.value, KgError)
     assert caught.value.exit_code == 3
 
@@ -383,11 +371,11 @@ def test_every_shape_is_named(shapes: Graph) -> None:
     assert top and all(isinstance(s, URIRef) and s.startswith(KGSH) for s in top)
 
 
-def test_every_emitted_node_has_a_shape(mapped: Graph, shapes: Graph) -> None:
+def test_every_emitted_node_has_a_shape(graph: Graph, shapes: Graph) -> None:
     targets = set(shapes.objects(None, SH.targetClass))
     unshaped = {
         node
-        for node in set(mapped.subjects(RDF.type, None))
-        if not targets & set(mapped.objects(node, RDF.type))
+        for node in set(graph.subjects(RDF.type, None))
+        if not targets & set(graph.objects(node, RDF.type))
     }
     assert unshaped == set()
