@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.exceptions import relevance
 
-from kg.errors import InputError, RecordError
+from kg.errors import InputError, KgError, RecordError
 from kg.files import write_atomic
 from kg.model import Record
 from kg.vocab import slug
@@ -128,8 +128,11 @@ _StrictValidator = validators.extend(
 @cache
 def read_schema() -> dict[str, Any]:
     """The record JSON Schema (draft 2020-12), read once per process."""
-    text = resources.files("kg").joinpath("resources", "shapes", SCHEMA_FILE).read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    source = resources.files("kg").joinpath("resources", "shapes", SCHEMA_FILE)
+    try:
+        schema: dict[str, Any] = json.loads(source.read_text("utf-8"))
+    except (OSError, ValueError) as exc:  # a broken installation, not the user's record
+        raise KgError(f"{SCHEMA_FILE}: cannot read the record schema ({exc})") from exc
     return schema
 
 
