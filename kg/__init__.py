@@ -1,0 +1,80 @@
+"""kg: turn news articles into validated linked data.
+
+    >>> import kg
+    >>> result = kg.build("examples/xiongan-innovation.txt")
+    >>> result.report.conforms
+    True
+    >>> kg.write_result(result, "output/")  # output/xiongan-innovation.ttl, .jsonld
+
+The stages are modules of their own (`kg.ingest`, `kg.extract`, `kg.mapping`, `kg.validate`,
+`kg.serialize`); this package re-exports their public functions and the record model.
+"""
+
+from kg.api import (
+    Result,
+    build,
+    build_record,
+    extract_file,
+    score_folder,
+    write_result,
+    write_results,
+)
+from kg.errors import (
+    InputError,
+    KgError,
+    MappingError,
+    OutputError,
+    RecordError,
+    ValidationFailure,
+)
+from kg.evaluate import ArticleScore, Score, format_scores, read_gold, score_record
+from kg.extract import extract_record
+from kg.ingest import read_article
+from kg.mapping import DEFAULT_BASE, map_record
+from kg.model import Article, Entity, Image, Metric, Period, Post, Quote, Record, Span
+from kg.record import read_record, write_record
+from kg.serialize import Format, serialize_graph, write_outputs
+from kg.validate import Finding, ValidationReport, format_report, validate_graph
+
+__all__ = [
+    "Article",
+    "ArticleScore",
+    "DEFAULT_BASE",
+    "Entity",
+    "Finding",
+    "Format",
+    "Image",
+    "InputError",
+    "KgError",
+    "MappingError",
+    "Metric",
+    "OutputError",
+    "Period",
+    "Post",
+    "Quote",
+    "Record",
+    "RecordError",
+    "Result",
+    "Score",
+    "Span",
+    "ValidationFailure",
+    "ValidationReport",
+    "build",
+    "build_record",
+    "extract_file",
+    "extract_record",
+    "format_report",
+    "format_scores",
+    "map_record",
+    "read_article",
+    "read_gold",
+    "read_record",
+    "score_folder",
+    "score_record",
+    "serialize_graph",
+    "validate_graph",
+    "write_outputs",
+    "write_record",
+    "write_result",
+    "write_results",
+]

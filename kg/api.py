@@ -1,0 +1,129 @@
+"""The whole pipeline in one call: article file -> record -> graph -> validation report.
+
+>>> import kg
+>>> result = kg.build("examples/xiongan-innovation.txt")
+>>> result.report.conforms
+True
+>>> kg.write_result(result, "out/")  # out/xiongan-innovation.ttl, .jsonld
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph
+
+from kg.errors import InputError, KgError, ValidationFailure
+from kg.evaluate import ArticleScore, find_gold_pairs, read_gold, score_record
+from kg.extract import extract_record
+from kg.files import ensure_dir, write_all_atomic
+from kg.ingest import read_article
+from kg.mapping import DEFAULT_BASE, map_record
+from kg.model import Article, Record
+from kg.serialize import DEFAULT_FORMATS, Format, serialize_graph
+from kg.validate import ValidationReport, validate_graph
+
+
+@dataclass(frozen=True)
+class Result:
+    """What the pipeline made of one article, and whether the shapes accept it."""
+
+    article: Article
+    record: Record
+    graph: Graph
+    report: ValidationReport
+    stem: str  # output file names: <stem>.ttl, <stem>.jsonld, ...
+
+    @property
+    def conforms(self) -> bool:
+        return self.report.conforms
+
+
+def build(path: str | Path, *, base: str = DEFAULT_BASE, published: str | None = None) -> Result:
+    """Read, extract, map and validate one article file (`published` is YYYY-MM-DD)."""
+    path = Path(path)
+    return build_record(extract_file(path, published=published), base=base, stem=path.stem)
+
+
+def extract_file(path: str | Path, *, published: str | None = None) -> Record:
+    """Read one article file and extract its record."""
+    article = read_article(path, published=published)
+    with _unexpected(path, "extraction"):
+        return extract_record(article)
+
+
+def build_record(record: Record, base: str = DEFAULT_BASE, stem: str | None = None) -> Result:
+    """Map and validate a record, e.g. one a user edited; `stem` defaults to the article's."""
+    where = record.article.source or "record"
+    with _unexpected(where, "mapping"):
+        graph = map_record(record, base=base)
+    with _unexpected(where, "validation"):
+        report = validate_graph(graph)
+    if stem is None:
+        stem = Path(record.article.source).stem if record.article.source else "record"
+    return Result(record.article, record, graph, report, stem)
+
+
+def write_results(
+    results: Sequence[Result], out_dir: str | Path, formats: Iterable[Format] = ()
+) -> list[Path]:
+    """Write every result as Turtle and JSON-LD (plus `formats`): all files or none.
+
+    Refuses data that does not conform, and two results that would write the same file.
+    """
+    out_dir = Path(out_dir)
+    wanted = {*DEFAULT_FORMATS, *formats}
+    _check_outputs(results)
+    files = {
+        out_dir / f"{result.stem}.{fmt.extension}": serialize_graph(result.graph, fmt)
+        for result in results
+        for fmt in Format
+        if fmt in wanted
+    }
+    ensure_dir(out_dir)
+    return write_all_atomic(files)
+
+
+def write_result(result: Result, out_dir: str | Path, formats: Iterable[Format] = ()) -> list[Path]:
+    """Write one result as Turtle and JSON-LD (plus `formats`), atomically."""
+    return write_results([result], out_dir, formats)
+
+
+def score_folder(
+    gold_dir: str | Path, *, base: str = DEFAULT_BASE
+) -> list[tuple[Result, ArticleScore]]:
+    """Build each `<stem>.txt` that has a `<stem>.gold.json` beside it and score its record."""
+    scored = []
+    for article_path, gold_path in find_gold_pairs(gold_dir):
+        result = build(article_path, base=base)
+        gold = read_gold(gold_path)
+        scored.append((result, score_record(result.record, gold, name=result.stem)))
+    return scored
+
+
+def _check_outputs(results: Sequence[Result]) -> None:
+    seen: dict[str, str] = {}
+    for result in results:
+        where = result.article.source or result.stem
+        if not result.conforms:
+            raise ValidationFailure(f"{where}: does not conform to the shapes (nothing written)")
+        if result.stem in seen:
+            raise InputError(
+                f"{where}: would overwrite the outputs of {seen[result.stem]} "
+                "(give articles distinct file names)"
+            )
+        seen[result.stem] = where
+
+
+@contextmanager
+def _unexpected(where: str | Path, stage: str) -> Iterator[None]:
+    """Name the file when a stage fails in a way it did not plan for (a bug, not bad input)."""
+    try:
+        yield
+    except KgError:
+        raise
+    except Exception as exc:
+        raise KgError(f"{where}: {stage} failed ({type(exc).__name__}: {exc})") from exc

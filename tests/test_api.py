@@ -1,0 +1,124 @@
+"""The public API: `kg.build` and friends (`kg/api.py`, `kg/__init__.py`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import types
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+import kg
+import kg.api
+from kg.api import Result, build, build_record, score_folder, write_result, write_results
+from kg.errors import InputError, KgError, MappingError, ValidationFailure
+
+ROOT = Path(__file__).parents[1]
+EXAMPLE = ROOT / "examples" / "xiongan-innovation.txt"
+
+
+@pytest.fixture(scope="module")
+def result() -> Result:
+    return build(EXAMPLE)
+
+
+def test_public_api_is_sorted_and_resolvable() -> None:
+    assert kg.__all__ == sorted(kg.__all__)
+    for name in kg.__all__:
+        assert getattr(kg, name) is not None, name
+
+
+def test_public_api_names_the_pipeline() -> None:
+    for name in ("build", "build_record", "read_article", "read_record", "write_result"):
+        assert name in kg.__all__
+    assert kg.build is build
+
+
+def test_stage_modules_are_not_shadowed_by_functions() -> None:
+    import kg.ingest
+    import kg.mapping
+
+    assert isinstance(kg.ingest, types.ModuleType)
+    assert isinstance(kg.mapping, types.ModuleType)
+
+
+def test_build_runs_the_whole_pipeline(result: Result) -> None:
+    assert result.conforms
+    assert result.report.conforms
+    assert result.stem == "xiongan-innovation"
+    assert result.article.title.startswith("Innovation flows")
+    assert result.record.article is result.article
+    assert result.record.people
+    assert len(result.graph) > 100
+
+
+def test_build_record_maps_the_record_again_to_the_same_graph(result: Result) -> None:
+    again = build_record(result.record)
+    assert again.stem == "xiongan-innovation"
+    assert isomorphic(again.graph, result.graph)
+
+
+def test_the_base_iri_names_every_node(result: Result) -> None:
+    base = "https://data.example.com/news/"
+    graph = build_record(result.record, base=base).graph
+    subjects = {str(s) for s in graph.subjects()}
+    assert subjects
+    assert all(s.startswith(base) for s in subjects), sorted(subjects)[:3]
+
+
+def test_a_bad_base_iri_is_refused(result: Result) -> None:
+    with pytest.raises(MappingError, match="base IRI"):
+        build_record(result.record, base="example.org")
+
+
+def test_write_result_writes_turtle_and_jsonld(tmp_path: Path, result: Result) -> None:
+    paths = write_result(result, tmp_path / "out")
+    assert sorted(p.name for p in paths) == [
+        "xiongan-innovation.jsonld",
+        "xiongan-innovation.ttl",
+    ]
+    turtle = Graph().parse(tmp_path / "out" / "xiongan-innovation.ttl", format="turtle")
+    assert isomorphic(turtle, result.graph)
+
+
+def test_write_result_adds_formats(tmp_path: Path, result: Result) -> None:
+    paths = write_result(result, tmp_path, [kg.Format.NT])
+    assert sorted(p.suffix for p in paths) == [".jsonld", ".nt", ".ttl"]
+
+
+def test_results_that_would_share_a_file_are_refused(tmp_path: Path, result: Result) -> None:
+    with pytest.raises(InputError, match="would overwrite the outputs"):
+        write_results([result, result], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_data_that_does_not_conform_is_never_written(tmp_path: Path, result: Result) -> None:
+    failing = dataclasses.replace(result, report=dataclasses.replace(result.report, conforms=False))
+    with pytest.raises(ValidationFailure, match="xiongan-innovation.txt: does not conform"):
+        write_results([result, failing], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_unexpected_stage_failures_become_kg_errors_naming_the_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(article: object) -> None:
+        raise ValueError("unexpected")
+
+    monkeypatch.setattr(kg.api, "extract_record", broken)
+    with pytest.raises(KgError, match=r"xiongan-innovation.txt: extraction failed \(ValueError"):
+        build(EXAMPLE)
+
+
+def test_score_folder_builds_and_scores_each_gold_pair(tmp_path: Path) -> None:
+    shutil.copyfile(EXAMPLE, tmp_path / EXAMPLE.name)
+    gold = {"places": [{"name": "Hebei", "aliases": ["Hebei province"]}]}
+    (tmp_path / "xiongan-innovation.gold.json").write_text(json.dumps(gold), encoding="utf-8")
+    [(built, score)] = score_folder(tmp_path)
+    assert built.conforms
+    assert score.name == "xiongan-innovation"
+    assert score.scores["places"].tp == 1
