@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
 
@@ -81,10 +81,10 @@ def serialize_graph(graph: Graph, fmt: Format, *, graph_iri: str | None = None) 
     (`{article}/graph`).
     """
     try:
-        if fmt in (Format.NQ, Format.TRIG):
+        if fmt in _QUAD_WRITERS:
             name = URIRef(graph_iri) if graph_iri else article_graph_iri(_article(graph))
-            return _WRITERS[fmt](_in_named_graph(graph, name))
-        return _WRITERS[fmt](graph)
+            return _QUAD_WRITERS[fmt](graph, name)
+        return _TRIPLE_WRITERS[fmt](graph)
     except MappingError:
         raise
     except Exception as exc:  # rdflib raises bare Exceptions; every failure becomes a KgError
@@ -115,39 +115,33 @@ def write_outputs(
 def _turtle(graph: Graph) -> bytes:
     # rdflib's Turtle writer sorts subjects, predicates and objects; graphs have no blank nodes,
     # so its output depends on the triples alone (tests check this across hash seeds).
-    return _final_newline(graph.serialize(format="turtle", encoding="utf-8"))
-
-
-def _sorted_lines(data: bytes) -> bytes:
-    """N-Triples and N-Quads come out in hash order; one statement per line, so sort them."""
-    lines = sorted(line for line in data.split(b"\n") if line.strip())
-    return b"\n".join(lines) + b"\n"
+    return graph.serialize(format="turtle", encoding="utf-8").rstrip(b"\n") + b"\n"
 
 
 def _ntriples(graph: Graph) -> bytes:
-    return _sorted_lines(graph.serialize(format="nt", encoding="utf-8"))
+    # N-Triples come out in hash order; there is one statement per line, so sort the lines.
+    data = graph.serialize(format="nt", encoding="utf-8")
+    return b"".join(sorted(line + b"\n" for line in data.split(b"\n") if line.strip()))
 
 
-def _nquads(dataset: Dataset) -> bytes:
-    return _sorted_lines(dataset.serialize(format="nquads", encoding="utf-8"))
+def _nquads(graph: Graph, name: URIRef) -> bytes:
+    # Made from the N-Triples lines: rdflib's Dataset writers raise deprecation warnings.
+    suffix = f" {name.n3()} .\n".encode()
+    lines = _ntriples(graph).split(b"\n")[:-1]
+    return b"".join(line.removesuffix(b" .") + suffix for line in lines)
 
 
-def _trig(dataset: Dataset) -> bytes:
-    return _final_newline(dataset.serialize(format="trig", encoding="utf-8"))
+def _trig(graph: Graph, name: URIRef) -> bytes:
+    """The Turtle, its triples wrapped in one graph block (valid TriG without re-indenting,
+    which could change the content of multi-line strings)."""
+    turtle = _turtle(graph).decode("utf-8")
+    prefixes = _PREFIX_LINES.match(turtle)
+    header = prefixes.group(0) if prefixes else ""
+    body = turtle[len(header) :].strip("\n")
+    return f"{header}\n{name.n3()} {{\n{body}\n}}\n".encode()
 
 
-def _final_newline(data: bytes) -> bytes:
-    return data.rstrip(b"\n") + b"\n"
-
-
-def _in_named_graph(graph: Graph, name: URIRef) -> Dataset:
-    dataset = Dataset()
-    for prefix, namespace in PREFIXES.items():
-        dataset.bind(prefix, namespace, override=True, replace=True)
-    named = dataset.graph(name)
-    for triple in graph:
-        named.add(triple)
-    return dataset
+_PREFIX_LINES = re.compile(r"(?:@prefix [^\n]*\n)*")
 
 
 def _article(graph: Graph) -> URIRef:
@@ -282,7 +276,9 @@ def _jsonld(graph: Graph) -> bytes:
 
 def _natural_key(text: str) -> list[Any]:
     """Sort `#char=9,12` before `#char=10,20`: digit runs compare as numbers."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+    # re.split with a group alternates text and digit runs: odd positions are the numbers.
+    parts = re.split(r"([0-9]+)", text)
+    return [int(part) if i % 2 else part for i, part in enumerate(parts)]
 
 
 class _Framer:
@@ -377,10 +373,12 @@ def _literal(value: Literal, term: Term | None) -> Any:
     return {"@value": str(value), "@type": compact(str(datatype))}
 
 
-_WRITERS: dict[Format, Callable[[Any], bytes]] = {
+_TRIPLE_WRITERS: dict[Format, Callable[[Graph], bytes]] = {
     Format.TTL: _turtle,
     Format.JSONLD: _jsonld,
     Format.NT: _ntriples,
+}
+_QUAD_WRITERS: dict[Format, Callable[[Graph, URIRef], bytes]] = {
     Format.NQ: _nquads,
     Format.TRIG: _trig,
 }
