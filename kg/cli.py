@@ -129,7 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kg",
         description="Turn news articles into validated linked data (Turtle, JSON-LD).",
-        epilog="example: kg build examples/xiongan-innovation.txt -o output/",
+        epilog=(
+            "example:\n  kg build examples/xiongan-innovation.txt -o output/\n\n"
+            "exit codes: 0 ok, 1 data does not conform to the shapes, "
+            "2 usage or input error, 3 processing error"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
@@ -140,7 +145,9 @@ def _parser() -> argparse.ArgumentParser:
         "read, extract, map and validate articles; write DIR/<stem>.ttl and .jsonld",
         "kg build examples/xiongan-innovation.txt -o output/ --format nt",
     )
-    build_cmd.add_argument("articles", nargs="+", type=Path, metavar="ARTICLE")
+    build_cmd.add_argument(
+        "articles", nargs="+", type=Path, metavar="ARTICLE", help="article text files"
+    )
     _output_options(build_cmd)
     _published_option(build_cmd)
 
@@ -151,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
         "extract the record (people, posts, metrics, ...) of one article as JSON",
         "kg extract examples/xiongan-innovation.txt -o xiongan.record.json",
     )
-    extract_cmd.add_argument("article", type=Path, metavar="ARTICLE")
+    extract_cmd.add_argument("article", type=Path, metavar="ARTICLE", help="article text file")
     extract_cmd.add_argument(
         "-o", "--output", required=True, type=Path, metavar="FILE", help="record JSON to write"
     )
@@ -164,7 +171,7 @@ def _parser() -> argparse.ArgumentParser:
         "map a (possibly hand-edited) record to RDF, validate it and write it like build",
         "kg map xiongan.record.json -o output/",
     )
-    map_cmd.add_argument("record", type=Path, metavar="RECORD")
+    map_cmd.add_argument("record", type=Path, metavar="RECORD", help="record JSON file")
     _output_options(map_cmd)
 
     eval_cmd = _command(
@@ -174,7 +181,9 @@ def _parser() -> argparse.ArgumentParser:
         "build each <stem>.txt beside a <stem>.gold.json and print precision/recall/F1",
         "kg eval ../shared/articles -o eval-out/ --json",
     )
-    eval_cmd.add_argument("gold_dir", type=Path, metavar="GOLD_DIR")
+    eval_cmd.add_argument(
+        "gold_dir", type=Path, metavar="GOLD_DIR", help="folder of <stem>.txt and <stem>.gold.json"
+    )
     _output_options(eval_cmd)
     eval_cmd.add_argument("--json", action="store_true", help="print the scores as JSON")
     return parser

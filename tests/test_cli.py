@@ -7,7 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rdflib import Dataset, Graph, URIRef
@@ -15,6 +17,7 @@ from rdflib.compare import isomorphic
 from test_ingest import BAD, BAD_INPUTS
 
 import kg.api
+import kg.files
 from kg.cli import main
 from kg.evaluate import CATEGORIES
 
@@ -134,6 +137,28 @@ def test_read_only_output_folder_is_refused(tmp_path: Path) -> None:
         assert files_under(out) == []
     finally:
         out.chmod(0o700)
+
+
+def test_a_write_the_system_refuses_exits_2_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Root ignores read-only folders, so the refusal is simulated, on the second file."""
+    stage = tempfile.mkstemp
+    staged: list[str] = []
+
+    def refuse_the_second(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        staged.append(kwargs.get("prefix", ""))
+        if len(staged) == 2:
+            raise PermissionError(13, "Permission denied")
+        return stage(*args, **kwargs)
+
+    monkeypatch.setattr(kg.files.tempfile, "mkstemp", refuse_the_second)
+    out = tmp_path / "out"
+    assert main(["build", str(EXAMPLE), "-o", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert_one_error_line(captured.err, f"kg: {out}/xiongan-innovation.", "cannot write")
+    assert files_under(out) == []
 
 
 # --- usage errors --------------------------------------------------------------------------------
