@@ -238,9 +238,9 @@ def _ontology_value_types() -> dict[URIRef, str]:
     ontology = read_ontology()
     types: dict[URIRef, str] = {}
     for prop in ontology.subjects(RDF.type, OWL.ObjectProperty):
-        types[URIRef(prop)] = "@id"
+        types[URIRef(str(prop))] = "@id"
     for prop in ontology.subjects(RDF.type, OWL.DatatypeProperty):
-        types[URIRef(prop)] = compact(str(ontology.value(prop, RDFS.range) or XSD.string))
+        types[URIRef(str(prop))] = compact(str(ontology.value(prop, RDFS.range) or XSD.string))
     return types
 
 
@@ -303,7 +303,8 @@ class _Framer:
                 described = [self.describe(m, ancestors) for m in members]
                 out[term.name] = described if term.is_set or len(described) > 1 else described[0]
                 grouped_values.update((term.property, m) for m in members if not term.reverse)
-        for prop in sorted(set(self.graph.predicates(node)) - {RDF.type}, key=str):
+        properties = {p for p in self.graph.predicates(node) if isinstance(p, URIRef)}
+        for prop in sorted(properties - {RDF.type}, key=str):
             values = [v for v in self.graph.objects(node, prop) if (prop, v) not in grouped_values]
             if values:
                 key, rendered = self._property(prop, values, ancestors)

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic, to_isomorphic
-from rdflib.namespace import RDF
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg import serialize as serialize_module
 from kg.errors import KgError, MappingError, OutputError
@@ -35,7 +35,7 @@ from kg.serialize import (
     terms,
     write_outputs,
 )
-from kg.vocab import PREFIXES, SCHEMA
+from kg.vocab import KG, PREFIXES, SCHEMA
 
 ROOT = Path(__file__).parent.parent
 CONTEXT_FILE = ROOT / "ontology" / "context.jsonld"
@@ -129,22 +129,36 @@ def test_each_format_parses_back_to_the_graph_with_pyoxigraph(graph: Graph, fmt:
     same_graph(graph, parse_oxigraph(serialize_graph(graph, fmt), fmt))
 
 
-@pytest.mark.parametrize("fmt", [Format.TTL, Format.NT], ids=lambda f: f.extension)
+RAPPER_SYNTAX = {
+    Format.TTL: "turtle",
+    Format.NT: "ntriples",
+    Format.NQ: "nquads",
+    Format.TRIG: "trig",
+}
+
+
+@pytest.mark.parametrize("fmt", list(RAPPER_SYNTAX), ids=lambda f: f.extension)
 def test_rapper_reads_the_same_graph(
-    graph: Graph, fmt: Format, tmp_path: Path, require_tool: Callable[[str, str], str]
+    graph: Graph,
+    record: Record,
+    fmt: Format,
+    tmp_path: Path,
+    require_tool: Callable[[str, str], str],
 ) -> None:
     rapper = require_tool("rapper", "apt-get install -y raptor2-utils")
     source = tmp_path / f"a.{fmt.extension}"
     source.write_bytes(serialize_graph(graph, fmt))
-    syntax = {Format.TTL: "turtle", Format.NT: "ntriples"}[fmt]
     done = subprocess.run(
-        [rapper, "-q", "-i", syntax, "-o", "ntriples", str(source)],
+        [rapper, "-q", "-i", RAPPER_SYNTAX[fmt], "-o", "nquads", str(source)],
         capture_output=True,
         check=False,
     )
     assert done.returncode == 0, done.stderr.decode()
     assert done.stderr == b""
-    same_graph(graph, Graph().parse(data=done.stdout, format="nt"))
+    same_graph(graph, parse_rdflib(done.stdout, Format.NQ))
+    if fmt in (Format.NQ, Format.TRIG):
+        name = graph_iri(article_iri(record.article)).n3().encode()
+        assert all(line.endswith(b" " + name + b" .") for line in done.stdout.splitlines())
 
 
 @pytest.mark.parametrize("fmt", [Format.NQ, Format.TRIG], ids=lambda f: f.extension)
@@ -376,6 +390,22 @@ def test_context_terms_for_kg_properties_follow_the_ontology() -> None:
     }
     assert set(kg_terms) == {"evidence", "periodEvidence", "qualifier", "metricKind"}
     assert all(entry["@type"] == "@id" for entry in kg_terms.values())
+
+
+def test_a_kg_datatype_property_gets_its_range_as_the_term_type(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ontology = serialize_module.read_ontology()
+    ontology.add((KG.evidence, RDF.type, OWL.DatatypeProperty))
+    ontology.remove((KG.evidence, RDF.type, OWL.ObjectProperty))
+    ontology.set((KG.evidence, RDFS.range, XSD.gYear))
+    monkeypatch.setattr(serialize_module, "read_ontology", lambda: ontology)
+    serialize_module.terms.cache_clear()
+    try:
+        (evidence,) = [t for t in terms() if t.name == "evidence"]
+        assert evidence.definition() == {"@id": "kg:evidence", "@type": "xsd:gYear"}
+    finally:
+        serialize_module.terms.cache_clear()
 
 
 # --- Writing files --------------------------------------------------------------------------
