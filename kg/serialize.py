@@ -329,7 +329,7 @@ class _Framer:
         term = self.forward.get(prop)
         rendered = [
             self._value(value, term, ancestors)
-            for value in sorted(values, key=lambda v: _natural_key(str(v)))
+            for value in sorted(values, key=lambda v: (_natural_key(str(v)), v.n3()))
         ]
         key = term.name if term else compact(str(prop))
         if len(rendered) == 1 and not (term and term.is_set):

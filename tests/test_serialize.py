@@ -358,6 +358,21 @@ def test_every_json_key_is_a_context_term(graph: Graph) -> None:
     assert json_keys(document) - set(document["@context"]) == set()
 
 
+def test_each_property_has_one_plain_forward_term() -> None:
+    """The writer picks a property's JSON key by property; two candidates would be ambiguous."""
+    plain = [t.property for t in terms() if not t.reverse and t.klass is None]
+    assert len(plain) == len(set(plain))
+
+
+def test_same_text_values_are_ordered_by_their_datatype(graph: Graph, record: Record) -> None:
+    article = article_iri(record.article)
+    graph.add((article, SCHEMA.inLanguage, Literal("en", datatype=XSD.language)))
+    first = serialize_graph(graph, Format.JSONLD)
+    assert json.loads(first)["inLanguage"] == ["en", {"@value": "en", "@type": "xsd:language"}]
+    assert serialize_graph(graph, Format.JSONLD) == first
+    same_graph(graph, parse_rdflib(first, Format.JSONLD))
+
+
 def test_every_property_of_the_graph_has_a_term(graph: Graph) -> None:
     properties = {term.property for term in terms()}
     assert set(graph.predicates()) - {RDF.type} - properties == set()
