@@ -25,6 +25,7 @@ from kg.errors import (
     MappingError,
     OutputError,
     RecordError,
+    ShapesError,
     ValidationFailure,
 )
 from kg.evaluate import ArticleScore, Score, format_scores, read_gold, score_record
@@ -56,6 +57,7 @@ __all__ = [
     "RecordError",
     "Result",
     "Score",
+    "ShapesError",
     "Span",
     "ValidationFailure",
     "ValidationReport",

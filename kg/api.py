@@ -23,7 +23,7 @@ from kg.files import ensure_dir, write_all_atomic
 from kg.ingest import read_article
 from kg.mapping import DEFAULT_BASE, map_record
 from kg.model import Article, Record
-from kg.serialize import DEFAULT_FORMATS, Format, serialize_graph
+from kg.serialize import Format, render_outputs
 from kg.validate import ValidationReport, validate_graph
 
 
@@ -75,13 +75,12 @@ def write_results(
     Refuses data that does not conform, and two results that would write the same file.
     """
     out_dir = Path(out_dir)
-    wanted = {*DEFAULT_FORMATS, *formats}
+    formats = list(formats)
     _check_outputs(results)
     files = {
-        out_dir / f"{result.stem}.{fmt.extension}": serialize_graph(result.graph, fmt)
+        out_dir / name: data
         for result in results
-        for fmt in Format
-        if fmt in wanted
+        for name, data in render_outputs(result.graph, result.stem, formats).items()
     }
     ensure_dir(out_dir)
     return write_all_atomic(files)

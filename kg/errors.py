@@ -5,6 +5,7 @@
     ├── RecordError         a record that breaks `shapes/record.schema.json` (exit code 2)
     ├── OutputError         an output location kg cannot write (exit code 2)
     ├── MappingError        a record that cannot become RDF (exit code 3)
+    ├── ShapesError         shapes pySHACL cannot use, or a validator failure (exit code 3)
     └── ValidationFailure   data that does not conform to the shapes (exit code 1)
 
 Messages read `<where>: <what> (<what is allowed>)`, on one line.
@@ -32,6 +33,12 @@ class OutputError(KgError):
 
 
 class MappingError(KgError):
+    exit_code = 3
+
+
+class ShapesError(KgError):
+    """pySHACL could not run: the shapes are broken or the validator failed."""
+
     exit_code = 3
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -24,6 +23,7 @@ from jsonschema.exceptions import relevance
 from kg.errors import InputError, KgError, RecordError
 from kg.files import write_atomic
 from kg.model import Record
+from kg.packaged import packaged_file
 from kg.vocab import slug
 
 SCHEMA_FILE = "record.schema.json"
@@ -128,7 +128,7 @@ _StrictValidator = validators.extend(
 @cache
 def read_schema() -> dict[str, Any]:
     """The record JSON Schema (draft 2020-12), read once per process."""
-    source = resources.files("kg").joinpath("resources", "shapes", SCHEMA_FILE)
+    source = packaged_file("shapes", SCHEMA_FILE)
     try:
         schema: dict[str, Any] = json.loads(source.read_text("utf-8"))
     except (OSError, ValueError) as exc:  # a broken installation, not the user's record

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from kg.data import read_table
 from kg.errors import MappingError, OutputError
 from kg.files import ensure_dir, write_all_atomic
 from kg.mapping import graph_iri as article_graph_iri
+from kg.packaged import packaged_file
 from kg.vocab import KG, PREFIXES, SCHEMA
 
 JSON = dict[str, Any]
@@ -99,14 +99,17 @@ def write_outputs(
     Everything is serialized before the first file is touched, and the files are written
     atomically as a group, so a failure leaves no new, empty or partial file behind.
     """
-    wanted = set(DEFAULT_FORMATS) | set(formats)
-    contents = {
-        out_dir / f"{stem}.{fmt.extension}": serialize_graph(graph, fmt)
-        for fmt in Format
-        if fmt in wanted
-    }
+    contents = {out_dir / name: data for name, data in render_outputs(graph, stem, formats).items()}
     ensure_dir(out_dir)
     return write_all_atomic(contents)
+
+
+def render_outputs(graph: Graph, stem: str, formats: Iterable[Format] = ()) -> dict[str, bytes]:
+    """The output files of one graph, by file name: `{stem}.ttl`, `{stem}.jsonld` and extras."""
+    wanted = set(DEFAULT_FORMATS) | set(formats)
+    return {
+        f"{stem}.{fmt.extension}": serialize_graph(graph, fmt) for fmt in Format if fmt in wanted
+    }
 
 
 # --- Turtle, N-Triples, N-Quads, TriG -----------------------------------------------------------
@@ -229,7 +232,7 @@ def terms() -> tuple[Term, ...]:
 
 def read_ontology() -> Graph:
     """ontology/kg.ttl, as shipped with the package."""
-    text = resources.files("kg").joinpath("resources", "ontology", "kg.ttl").read_text("utf-8")
+    text = packaged_file("ontology", "kg.ttl").read_text("utf-8")
     return Graph().parse(data=text, format="turtle")
 
 
@@ -395,5 +398,6 @@ __all__ = [
     "read_ontology",
     "serialize_graph",
     "terms",
+    "render_outputs",
     "write_outputs",
 ]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Literal
 
 import pyshacl
@@ -22,7 +21,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH, NamespaceManager
 from rdflib.term import Node
 
-from kg.errors import KgError
+from kg.errors import ShapesError
+from kg.packaged import packaged_file
 from kg.vocab import new_graph
 
 SHAPES_FILE = "kg.shacl.ttl"
@@ -31,10 +31,6 @@ SHAPES_NAMESPACE = "https://w3id.org/kg-news/shapes#"  # every shape is named in
 Inference = Literal["none", "rdfs", "owlrl", "both"]
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
-
-
-class ShapesError(KgError):
-    """pySHACL could not run: the shapes are broken or the validator failed (exit code 3)."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +105,7 @@ def format_report(report: ValidationReport) -> str:
 @cache
 def _read_shapes() -> Graph:
     # Parsed once per process; never handed out, so no caller can change it.
-    source = resources.files("kg").joinpath("resources", "shapes", SHAPES_FILE)
+    source = packaged_file("shapes", SHAPES_FILE)
     try:
         # kg's prefix map, so pySHACL's messages and ours spell terms as the output does.
         return new_graph().parse(data=source.read_text("utf-8"), format="turtle")

@@ -1,0 +1,15 @@
+"""Where kg's packaged files are: the ontology, shapes, schemas and JSON-LD context.
+
+They live in the checkout's `ontology/` and `shapes/` folders and are installed inside the
+package (`kg/resources/`), so a plain, non-editable `pip install .` finds them too.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+
+def packaged_file(folder: str, name: str) -> Traversable:
+    """A packaged file: `packaged_file("shapes", "kg.shacl.ttl")`."""
+    return resources.files("kg").joinpath("resources", folder, name)
