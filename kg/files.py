@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from kg.errors import OutputError
+from kg.errors import InputError, OutputError
 
 
 def _read_umask() -> int:
@@ -23,6 +23,18 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()
+
+
+def read_input(path: Path, expected: str) -> bytes:
+    """The bytes of an input file, or an `InputError` naming it (`expected`: "an article file")."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory (expected {expected})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
 
 
 def write_atomic(path: Path, data: bytes) -> None:

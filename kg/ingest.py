@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from kg.data import read_table
 from kg.errors import InputError
+from kg.files import read_input
 from kg.model import Article, Image, Span
 
 MAX_ARTICLE_BYTES = 5_000_000
@@ -40,14 +41,7 @@ def read_article(path: str | Path, published: str | None = None) -> Article:
     """Read and parse one article file; `published` (YYYY-MM-DD) overrides the URL's date."""
     path = Path(path)
     name = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a directory (expected an article file)") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read ({exc.strerror})") from exc
+    raw = read_input(path, "an article file")
     if len(raw) > MAX_ARTICLE_BYTES:
         raise InputError(
             f"{name}: {len(raw)} bytes is too large (articles up to {MAX_ARTICLE_BYTES} bytes)"

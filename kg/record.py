@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.exceptions import relevance
 
 from kg.errors import InputError, KgError, RecordError
-from kg.files import write_atomic
+from kg.files import read_input, write_atomic
 from kg.model import Record
 from kg.packaged import packaged_file
 from kg.vocab import slug
@@ -86,14 +86,7 @@ def record_problems(data: Any) -> list[Problem]:
 
 def _read_text(path: Path) -> str:
     where = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{where}: is a directory (expected a record JSON file)") from None
-    except OSError as exc:
-        raise InputError(f"{where}: cannot read ({exc.strerror})") from exc
+    raw = read_input(path, "a record JSON file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
