@@ -6,6 +6,7 @@
     ├── OutputError         an output location kg cannot write (exit code 2)
     ├── MappingError        a record that cannot become RDF (exit code 3)
     ├── ShapesError         shapes pySHACL cannot use, or a validator failure (exit code 3)
+    ├── StoreError          a store or endpoint that cannot be read or written (exit code 3)
     └── ValidationFailure   data that does not conform to the shapes (exit code 1)
 
 Messages read `<where>: <what> (<what is allowed>)`, on one line.
@@ -38,6 +39,12 @@ class MappingError(KgError):
 
 class ShapesError(KgError):
     """pySHACL could not run: the shapes are broken or the validator failed."""
+
+    exit_code = 3
+
+
+class StoreError(KgError):
+    """The embedded store or a SPARQL endpoint refused, failed or could not be reached."""
 
     exit_code = 3
 
