@@ -278,3 +278,21 @@ def test_lower_case_place_head_makes_a_place() -> None:
     assert posts(record) == {("Zhou Qun", "secretary", "Fengyang")}
     (place,) = record.places
     assert place.aliases == ["Fengyang county"]
+
+
+def test_demonym_names_the_government_of_a_known_country() -> None:
+    from kg.extract import lexicon
+
+    assert all(place in lexicon.places() for place in lexicon.demonyms().values())
+    record = extract(
+        "The Italian finance minister Giancarlo Giorgetti said the deficit would fall."
+    )
+    assert posts(record) == {("Giancarlo Giorgetti", "minister", "Italy")}
+    (italy,) = record.places
+    assert italy.aliases == []
+
+
+def test_surname_with_particle_is_the_short_form() -> None:
+    record = extract("French minister Bruno Le Maire spoke. Le Maire said prices would fall.")
+    person = next(p for p in record.people if p.name == "Bruno Le Maire")
+    assert person.aliases == ["Le Maire"] and len(person.mentions) == 2

@@ -43,6 +43,12 @@ def place_suffixes() -> tuple[str, ...]:
 
 
 @cache
+def demonyms() -> dict[str, str]:
+    """Nationality adjective -> the place name it refers to ("German" -> "Germany")."""
+    return {adjective: values[0] for adjective, values in read_table("demonyms.tsv").items()}
+
+
+@cache
 def titles() -> dict[str, str]:
     """Title phrase (lower case) -> role."""
     return {title: values[0] for title, values in read_table("titles.tsv").items()}

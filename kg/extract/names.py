@@ -45,13 +45,14 @@ class Entities:
     aliases: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     kinds: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def add(self, mention: Mention, kind: str | None = None) -> None:
+    def add(self, mention: Mention, kind: str | None = None, *, is_alias: bool = True) -> None:
+        """Record a mention; its text becomes an alias unless `is_alias` is False ("German")."""
         if any(m.start < mention.end and mention.start < m.end for m in self.mentions):
             return
         self.mentions.append(mention)
         ident = (mention.type, mention.name)
         aliases = self.aliases.setdefault(ident, set())
-        if mention.text != mention.name:
+        if is_alias and mention.text != mention.name:
             aliases.add(mention.text)
         if kind:
             self.kinds.setdefault(ident, kind)
@@ -87,6 +88,7 @@ def find_entities(text: str, sentences: list[Sentence], publisher: str | None) -
         leftovers.extend(_classify_org_or_place(text, candidate, entities))
     for candidate in leftovers:
         _classify_person(text, candidate, entities)
+    _demonym_governments(text, entities)
     _lowercase_head_orgs(text, entities)
     _short_mentions(text, sentences, entities)
     _contextual_orgs(text, leftovers, entities)
@@ -338,6 +340,23 @@ def _has_person_context(text: str, candidate: Candidate) -> bool:
     )
 
 
+def _demonym_governments(text: str, entities: Entities) -> None:
+    """ "German economy minister Robert Habeck": the adjective names the country he serves."""
+    demonyms = lexicon.demonyms()
+    title = lexicon.title_pattern()
+    pattern = re.compile(rf"\b({'|'.join(demonyms)}) (?:[a-z]+ ){{0,2}}(?:{title}) $")
+    for person in [m for m in entities.mentions if m.type == "person"]:
+        before = text[max(0, person.start - 60) : person.start]
+        found = pattern.search(before)
+        if found:
+            start = person.start - len(before) + found.start(1)
+            country = lexicon.places()[demonyms[found.group(1)]]
+            mention = Mention(
+                start, start + len(found.group(1)), found.group(1), "place", country.name
+            )
+            entities.add(mention, country.kind, is_alias=False)
+
+
 def _lowercase_head_orgs(text: str, entities: Entities) -> None:
     """ "the Hebei delegation": a place followed by a lower-case organization noun."""
     heads = "|".join(sorted(lexicon.words("org_lowercase_heads.txt")))
@@ -366,8 +385,9 @@ def _contextual_orgs(text: str, leftovers: list[Candidate], entities: Entities) 
         person_then_of = re.search(
             rf"(?:{title}) [A-Z][\w'’\- ]+ (?:of|at|from) $", before, re.IGNORECASE
         )
+        staff_of = re.search(rf"\b(?:{title})s (?:at|from) $|\b[Ss]hares (?:in|of) $", before, re.I)
         owner_of_title = re.match(rf"['’]s (?:{title})\b", after, re.IGNORECASE)
-        if person_then_of or owner_of_title:
+        if person_then_of or staff_of or owner_of_title:
             entities.add(
                 Mention(
                     candidate.start, candidate.end, candidate.text, "organization", candidate.text
@@ -416,7 +436,11 @@ def _short_forms(type_: str, name: str) -> list[str]:
         if _is_chinese_name(words):
             # "He" and "Yu" are also English words: such family names are no short form.
             return [] if words[0] in lexicon.words("function_words.txt") else [words[0]]
-        return [words[-1]]
+        particles = lexicon.words("name_particles.txt")
+        first_particle = next(
+            (i for i, w in enumerate(words[1:-1], 1) if w.lower() in particles), len(words) - 1
+        )
+        return [" ".join(words[first_particle:])]  # "Le Maire", "Van den Brul", "Eddington"
     if type_ == "organization":
         content = [w for w in words if w not in ("of", "the", "for", "and")]
         initials = "".join(w[0] for w in content if w[0].isupper())
