@@ -296,3 +296,18 @@ def test_surname_with_particle_is_the_short_form() -> None:
     record = extract("French minister Bruno Le Maire spoke. Le Maire said prices would fall.")
     person = next(p for p in record.people if p.name == "Bruno Le Maire")
     assert person.aliases == ["Le Maire"] and len(person.mentions) == 2
+
+
+def test_period_is_the_nearest_and_a_baseline_dates_only_its_own_number() -> None:
+    record = extract(
+        "Output rose 5 percent in the first half of 2024. Profit was £9m, compared with "
+        "£7m a year earlier.",
+        published="2024-08-01",
+    )
+    periods = {Decimal(m.value): m.period.value if m.period else None for m in record.metrics}
+    assert periods == {Decimal(5): "2024", Decimal(9_000_000): None, Decimal(7_000_000): "2023"}
+
+
+def test_field_of_a_title_is_skipped() -> None:
+    record = extract("Tao Ran, a professor of economics at Peking University, said so.")
+    assert posts(record) == {("Tao Ran", "professor", "Peking University")}

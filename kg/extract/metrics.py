@@ -275,7 +275,19 @@ def _metric(
         start=amount.start,
         end=amount.end,
         about=f"{about.type}:{about.name}" if about else None,
-        period=periods[0] if periods else None,
+        period=_nearest_period(amount, periods),
+    )
+
+
+def _nearest_period(amount: _Amount, periods: list[FoundPeriod]) -> FoundPeriod | None:
+    """The period closest to the number in its sentence. "A year earlier" dates only the
+    number right before it ("£125m a year earlier"), not the change it is a baseline for."""
+    candidates = [p for p in periods if not p.baseline or 0 <= p.span.start - amount.end <= 3]
+    if not candidates:
+        return None
+    return min(
+        candidates,
+        key=lambda p: min(abs(p.span.start - amount.end), abs(amount.start - p.span.end)),
     )
 
 
@@ -317,7 +329,10 @@ def _what(text: str, sentence: Sentence, amount: _Amount, kind: str) -> str:
     subject = " ".join(subject.split()[-8:])
     if unit_is_count(amount.unit):
         phrase = text[amount.end - len(amount.unit) - 2 : amount.end]
-        noun_phrase = re.search(r"[a-z][a-z\- ]*$", text[amount.number_start : amount.end])
+        noun_phrase = re.search(
+            r"(?<![a-z])(?!(?:trillion|billion|million|thousand)\b)[a-z][a-z\- ]*$",
+            text[amount.number_start : amount.end],
+        )
         return (noun_phrase.group().strip() if noun_phrase else phrase).strip() or amount.unit
     prefix = {"change": "change in ", "share": "share of "}.get(kind, "")
     return (prefix + subject).strip() or text[amount.start : amount.end]

@@ -49,6 +49,12 @@ _PATTERNS = (
     ("day_month_year", re.compile(rf"\b(?P<day>[0-3]?\d) {_MONTH},? (?P<year>(?:19|20)\d\d)\b")),
     ("month_day_year", re.compile(rf"\b{_MONTH} (?P<day>[0-3]?\d),? (?P<year>(?:19|20)\d\d)\b")),
     ("month_year", re.compile(rf"\b{_MONTH},? (?P<year>(?:19|20)\d\d)\b")),
+    (
+        "part_of_year",
+        re.compile(
+            r"\b(?:first|second|third|fourth) (?:half|quarter) of (?P<year>(?:19|20)\d\d)\b"
+        ),
+    ),
     ("month", re.compile(rf"\b[Ii]n {_MONTH}\b")),
     ("year", re.compile(r"\b(?:in|since|by|during|for) (?P<year>(?:19|20)\d\d)\b")),
 )
@@ -59,6 +65,7 @@ class FoundPeriod:
     value: str  # ISO: YYYY-MM-DD, YYYY-MM or YYYY
     precision: str  # day | month | year
     span: Span
+    baseline: bool = False  # "a year earlier": the time of a comparison, not of the sentence
 
 
 def find_periods(text: str, sentence: Sentence, published: str | None) -> list[FoundPeriod]:
@@ -73,7 +80,7 @@ def find_periods(text: str, sentence: Sentence, published: str | None) -> list[F
             if resolved is not None:
                 value, precision = resolved
                 span = Span(match.start(), match.end(), match.group())
-                found.append(FoundPeriod(value, precision, span))
+                found.append(FoundPeriod(value, precision, span, baseline=name == "year_earlier"))
     return sorted(found, key=lambda p: p.span.start)
 
 

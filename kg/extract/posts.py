@@ -116,6 +116,9 @@ def _role_phrase(
     if title is None:
         return None
     role, end = title
+    field = re.match(r"\s+of\s+[a-z][a-z ]*?(?=\s+(?:at|in|with)\s)", text[end:])
+    if field:
+        end += field.end()  # "professor of economics at X": the field is part of the title
     complement = _COMPLEMENT.match(text, end)
     if complement:
         target = _org_at(complement.end(), by_start)
