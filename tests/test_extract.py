@@ -112,6 +112,11 @@ def test_posts(body: str, expected: set[tuple[str, str, str]]) -> None:
             id="years-and-dates-are-not-metrics",
         ),
         pytest.param(
+            "The rate goes to 15% from April.",
+            {(Decimal(15), "percent", "exact")},
+            id="percent-next-to-a-month",
+        ),
+        pytest.param(
             "Nearly 40 percent of the workers left.",
             {(Decimal(40), "percent", "approximately")},
             id="nearly-is-approximate",

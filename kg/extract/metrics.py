@@ -220,13 +220,17 @@ def _is_date_part(
     text: str, match: re.Match[str], unit: str, currency: str | None, scale: str | None
 ) -> bool:
     number = match["num"]
-    if currency or scale or not number.isdigit():
+    if currency or scale or not number.isdigit() or not unit_is_count(unit):
         return False
-    around = text[max(0, match.start() - 12) : match.end() + 12].lower()
-    near_month = any(re.search(rf"\b{m}\b", around) for m in MONTHS)
-    if near_month and int(number) <= 31:
-        return True
-    return len(number) == 4 and 1800 <= int(number) <= 2100 and unit_is_count(unit)
+    months = "|".join(MONTHS)
+    before = text[max(0, match.start() - 12) : match.start()].lower()
+    after = text[match.end() : match.end() + 12].lower()
+    next_to_month = re.match(rf"\s(?:{months})\b", after) or re.search(
+        rf"\b(?:{months})\.?\s$", before
+    )
+    if next_to_month and int(number) <= 31:
+        return True  # "31 December", "March 5"
+    return len(number) == 4 and 1800 <= int(number) <= 2100
 
 
 def _qualifier_before(text: str, pos: int, floor: int) -> tuple[str, int]:
