@@ -68,7 +68,9 @@ def new_graph() -> Graph:
 
 def slug(text: str) -> str:
     """A stable IRI-safe key for a name: `Xiong'an New Area` -> `xiong-an-new-area`."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    # Curly and straight apostrophes give one key: "People’s" and "People's".
+    decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
+    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii")
     key = _NON_ALNUM.sub("-", ascii_text.lower()).strip("-")
     if key:
         return key

@@ -316,3 +316,9 @@ def test_period_is_the_nearest_and_a_baseline_dates_only_its_own_number() -> Non
 def test_field_of_a_title_is_skipped() -> None:
     record = extract("Tao Ran, a professor of economics at Peking University, said so.")
     assert posts(record) == {("Tao Ran", "professor", "Peking University")}
+
+
+def test_curly_apostrophes_are_the_same_names() -> None:
+    record = extract("Li Ming, general manager of Xi’an Metro Group, spoke in Xi’an.")
+    assert {p.name for p in record.places} == {"Xi'an"}
+    assert [p.key for p in record.posts] == ["li-ming/general-manager/xi-an-metro-group"]

@@ -37,6 +37,11 @@ def places() -> dict[str, PlaceEntry]:
     return table
 
 
+def place(name: str) -> PlaceEntry | None:
+    """The gazetteer entry for a name, whichever apostrophe it is written with."""
+    return places().get(name.replace("\u2019", "'"))
+
+
 @cache
 def place_suffixes() -> tuple[str, ...]:
     return tuple(sorted(read_words("place_suffixes.txt"), key=len, reverse=True))

@@ -212,7 +212,7 @@ def _classify_org_or_place(text: str, candidate: Candidate, entities: Entities) 
 def _add_org(text: str, start: int, value: str, entities: Entities) -> None:
     words = value.split(" ")
     name = value
-    if words[0].endswith(("'s", "’s")) and words[0][:-2] in lexicon.places():
+    if words[0].endswith(("'s", "’s")) and lexicon.place(words[0][:-2]) is not None:
         # "Guizhou's Commerce Department" names the "Guizhou Commerce Department".
         name = words[0][:-2] + " " + " ".join(words[1:])
         _add_place(text, start, words[0][:-2], entities, inside_org=True)
@@ -253,7 +253,7 @@ def _org_kind(name: str) -> str | None:
 def _add_place(
     text: str, start: int, value: str, entities: Entities, inside_org: bool = False
 ) -> bool:
-    entry = lexicon.places().get(value)
+    entry = lexicon.place(value)
     name = entry.name if entry else None
     kind = entry.kind if entry else None
     if name is None:
