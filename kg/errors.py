@@ -7,6 +7,7 @@
     ├── MappingError        a record that cannot become RDF (exit code 3)
     ├── ShapesError         shapes pySHACL cannot use, or a validator failure (exit code 3)
     ├── StoreError          a store or endpoint that cannot be read or written (exit code 3)
+    │   └── EndpointUnavailable  an endpoint that cannot be reached or refuses kg (stops a load)
     └── ValidationFailure   data that does not conform to the shapes (exit code 1)
 
 Messages read `<where>: <what> (<what is allowed>)`, on one line.
@@ -47,6 +48,10 @@ class StoreError(KgError):
     """The embedded store or a SPARQL endpoint refused, failed or could not be reached."""
 
     exit_code = 3
+
+
+class EndpointUnavailable(StoreError):
+    """Nothing more can be sent: refused or timed-out connections, 401/403, a redirect, a 404."""
 
 
 class ValidationFailure(KgError):
