@@ -2,6 +2,7 @@
 
     KgError
     ├── InputError          an article, record or RDF file kg cannot read (exit code 2)
+    │   └── QueryError      a SPARQL query the store or endpoint cannot parse (exit code 2)
     ├── RecordError         a record that breaks `shapes/record.schema.json` (exit code 2)
     ├── OutputError         an output location kg cannot write (exit code 2)
     ├── MappingError        a record that cannot become RDF (exit code 3)
@@ -28,6 +29,10 @@ class InputError(KgError):
 
 class RecordError(InputError):
     pass
+
+
+class QueryError(InputError):
+    """A SPARQL query that does not parse; the message carries the parser's."""
 
 
 class OutputError(KgError):
