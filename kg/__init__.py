@@ -7,7 +7,7 @@
     >>> kg.write_result(result, "output/")  # output/xiongan-innovation.ttl, .jsonld
 
 The stages are modules of their own (`kg.ingest`, `kg.extract`, `kg.mapping`, `kg.validate`,
-`kg.serialize`); this package re-exports their public functions and the record model.
+`kg.serialize`, `kg.loader`); this package re-exports their public functions and the record model.
 """
 
 from kg.api import (
@@ -20,17 +20,20 @@ from kg.api import (
     write_results,
 )
 from kg.errors import (
+    EndpointUnavailable,
     InputError,
     KgError,
     MappingError,
     OutputError,
     RecordError,
     ShapesError,
+    StoreError,
     ValidationFailure,
 )
 from kg.evaluate import ArticleScore, Score, format_scores, read_gold, score_record
 from kg.extract import extract_record
 from kg.ingest import read_article
+from kg.loader import GraphLoad, LoadReport, load
 from kg.mapping import DEFAULT_BASE, map_record
 from kg.model import Article, Entity, Image, Metric, Period, Post, Quote, Record, Span
 from kg.record import read_record, write_record
@@ -41,12 +44,15 @@ __all__ = [
     "Article",
     "ArticleScore",
     "DEFAULT_BASE",
+    "EndpointUnavailable",
     "Entity",
     "Finding",
     "Format",
+    "GraphLoad",
     "Image",
     "InputError",
     "KgError",
+    "LoadReport",
     "MappingError",
     "Metric",
     "OutputError",
@@ -59,6 +65,7 @@ __all__ = [
     "Score",
     "ShapesError",
     "Span",
+    "StoreError",
     "ValidationFailure",
     "ValidationReport",
     "build",
@@ -67,6 +74,7 @@ __all__ = [
     "extract_record",
     "format_report",
     "format_scores",
+    "load",
     "map_record",
     "read_article",
     "read_gold",

@@ -6,7 +6,7 @@ codes in one place, `main`:
     0  ok
     1  the data does not conform to the shapes (the report is printed; nothing is written)
     2  usage or input error (bad option, unreadable article or record, unwritable output)
-    3  processing error (a stage failed)
+    3  processing or store error (a stage failed; a graph was not loaded)
 
 Results go to stdout, diagnostics to stderr as `kg: <file>: <problem>`.
 """
@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from kg.api import Result, build, build_record, extract_file, score_folder, write_results
-from kg.errors import KgError, ValidationFailure
+from kg.errors import InputError, KgError, StoreError, ValidationFailure
 from kg.evaluate import format_scores, sum_scores
+from kg.loader import PROTOCOLS, LoadReport, load
 from kg.mapping import DEFAULT_BASE, check_base
 from kg.record import read_record, write_record
 from kg.serialize import Format
@@ -54,9 +55,48 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    if not args.load and (args.store or args.endpoint):
+        raise InputError("--store and --endpoint need --load (kg build ... --load --store DIR)")
     results = [build(path, base=args.base, published=args.published) for path in args.articles]
-    _print_paths(_write_conforming(results, args.output, args.formats))
+    written = _write_conforming(results, args.output, args.formats)
+    _print_paths(written)
+    if args.load:
+        _print_load(_load(written, args))
     return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    _print_load(_load(args.paths, args))
+    return 0
+
+
+def _load(paths: Sequence[Path], args: argparse.Namespace) -> LoadReport:
+    return load(
+        paths,
+        store=args.store,
+        endpoint=args.endpoint,
+        query_endpoint=args.query_endpoint,
+        protocol=args.protocol,
+        graph=getattr(args, "graph", None),
+        timeout=args.timeout,
+        retries=args.retries,
+    )
+
+
+def _print_load(report: LoadReport) -> None:
+    """Each graph loaded to stdout, each failure to stderr, then the summary; any failure
+    makes the exit code 3."""
+    for done in report.graphs:
+        if done.ok:
+            print(f"loaded {done.graph} ({done.triples} triples)")
+        elif done.sent and done.error:
+            _say(done.error)
+    not_sent = sum(1 for done in report.graphs if not done.sent)
+    if not_sent:
+        _say(f"{not_sent} more graphs not sent (the load stopped at the error above)")
+    print(report.summary())
+    if not report.ok:
+        raise StoreError(f"{len(report.failed)} of {len(report.graphs)} graphs not loaded")
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -125,6 +165,22 @@ def _base(value: str) -> str:
     return value
 
 
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number of seconds")
+    return number
+
+
+def _count(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number >= 0")
+    return int(value)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kg",
@@ -132,7 +188,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=(
             "example:\n  kg build examples/xiongan-innovation.txt -o output/\n\n"
             "exit codes: 0 ok, 1 data does not conform to the shapes, "
-            "2 usage or input error, 3 processing error"
+            "2 usage or input error, 3 processing or store error"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -150,6 +206,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     _output_options(build_cmd)
     _published_option(build_cmd)
+    build_cmd.add_argument(
+        "--load", action="store_true", help="then load the files written (see kg load)"
+    )
+    _target_options(build_cmd)
+
+    load_cmd = _command(
+        commands,
+        "load",
+        cmd_load,
+        "load RDF files into the embedded store or a SPARQL endpoint, one named graph each",
+        "kg load output/ --endpoint http://localhost:7878/store",
+    )
+    load_cmd.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="files (.ttl .jsonld .nt .nq .trig) or folders (read recursively)",
+    )
+    load_cmd.add_argument(
+        "--graph",
+        metavar="IRI",
+        help="named graph for triples files that are not kg output (kg's own carry theirs)",
+    )
+    _target_options(load_cmd)
 
     extract_cmd = _command(
         commands,
@@ -226,6 +307,49 @@ def _output_options(sub: argparse.ArgumentParser) -> None:
         type=_base,
         metavar="IRI",
         help=f"base IRI of every node (default {DEFAULT_BASE})",
+    )
+
+
+def _target_options(sub: argparse.ArgumentParser) -> None:
+    """Where `kg load` and `kg build --load` send graphs, and how patiently."""
+    target = sub.add_mutually_exclusive_group()
+    target.add_argument(
+        "--store",
+        type=Path,
+        metavar="DIR",
+        help="embedded store folder (default: $KG_STORE, else ~/.local/share/kg/store)",
+    )
+    target.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="SPARQL endpoint: its Graph Store Protocol URL, or its update URL with "
+        "--protocol update (credentials: KG_ENDPOINT_USER/KG_ENDPOINT_PASSWORD or "
+        "KG_ENDPOINT_TOKEN)",
+    )
+    sub.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default="gsp",
+        help="gsp: one PUT per graph (default); update: DROP + INSERT DATA per graph",
+    )
+    sub.add_argument(
+        "--query-endpoint",
+        metavar="URL",
+        help="SPARQL query URL for the checks (default: derived from --endpoint, see README)",
+    )
+    sub.add_argument(
+        "--timeout",
+        type=_positive,
+        default=30.0,
+        metavar="S",
+        help="seconds to wait to connect and for each answer (default 30)",
+    )
+    sub.add_argument(
+        "--retries",
+        type=_count,
+        default=4,
+        metavar="N",
+        help="retries on connection errors, 429, 502, 503, 504 (default 4)",
     )
 
 
