@@ -7,7 +7,8 @@
     >>> kg.write_result(result, "output/")  # output/xiongan-innovation.ttl, .jsonld
 
 The stages are modules of their own (`kg.ingest`, `kg.extract`, `kg.mapping`, `kg.validate`,
-`kg.serialize`, `kg.loader`); this package re-exports their public functions and the record model.
+`kg.serialize`, `kg.loader`, `kg.sparql`); this package re-exports their public functions and
+the record model.
 """
 
 from kg.api import (
@@ -25,6 +26,7 @@ from kg.errors import (
     KgError,
     MappingError,
     OutputError,
+    QueryError,
     RecordError,
     ShapesError,
     StoreError,
@@ -38,6 +40,7 @@ from kg.mapping import DEFAULT_BASE, map_record
 from kg.model import Article, Entity, Image, Metric, Period, Post, Quote, Record, Span
 from kg.record import read_record, write_record
 from kg.serialize import Format, serialize_graph, write_outputs
+from kg.sparql import QueryResult, RdfTerm, ResultFormat, format_result, query, read_query
 from kg.validate import Finding, ValidationReport, format_report, validate_graph
 
 __all__ = [
@@ -58,10 +61,14 @@ __all__ = [
     "OutputError",
     "Period",
     "Post",
+    "QueryError",
+    "QueryResult",
     "Quote",
+    "RdfTerm",
     "Record",
     "RecordError",
     "Result",
+    "ResultFormat",
     "Score",
     "ShapesError",
     "Span",
@@ -73,11 +80,14 @@ __all__ = [
     "extract_file",
     "extract_record",
     "format_report",
+    "format_result",
     "format_scores",
     "load",
     "map_record",
+    "query",
     "read_article",
     "read_gold",
+    "read_query",
     "read_record",
     "score_folder",
     "score_record",

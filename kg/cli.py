@@ -27,6 +27,9 @@ from kg.loader import PROTOCOLS, LoadReport, load
 from kg.mapping import DEFAULT_BASE, check_base
 from kg.record import read_record, write_record
 from kg.serialize import Format
+from kg.server import DEFAULT_BIND, DEFAULT_PORT, serve
+from kg.sparql import DEFAULT_TIMEOUT, ResultFormat, format_result, query, read_query
+from kg.store import default_store_dir
 from kg.validate import format_report
 
 Command = Callable[[argparse.Namespace], int]
@@ -123,6 +126,35 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(format_scores(scores), end="")
     # The scores are this command's result; the files it writes are not listed.
     _write_conforming([result for result, _ in scored], args.output, args.formats)
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    text, source = _query_text(args.query)
+    result = query(
+        text,
+        store=args.store,
+        endpoint=args.endpoint,
+        params=dict(args.params),
+        timeout=args.timeout,
+        source=source,
+    )
+    sys.stdout.write(format_result(result, args.format))
+    return 0
+
+
+def _query_text(argument: str) -> tuple[str, str]:
+    """(query text, name for messages): `@file.rq` is read from the file."""
+    if argument.startswith("@"):
+        return read_query(argument[1:]), argument[1:]
+    return argument, "query"
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    def ready(url: str) -> None:
+        print(f"serving {args.store or default_store_dir()} at {url} (Ctrl-C stops)", flush=True)
+
+    serve(args.store, port=args.port, bind=args.bind, ready=ready)
     return 0
 
 
@@ -267,6 +299,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     _output_options(eval_cmd)
     eval_cmd.add_argument("--json", action="store_true", help="print the scores as JSON")
+
+    _query_command(commands)
+    _serve_command(commands)
     return parser
 
 
@@ -359,3 +394,99 @@ def _published_option(sub: argparse.ArgumentParser) -> None:
         metavar="YYYY-MM-DD",
         help="publication date (default: the date the article's URL encodes)",
     )
+
+
+def _query_command(commands: argparse._SubParsersAction[_Parser]) -> None:
+    sub = _command(
+        commands,
+        "query",
+        cmd_query,
+        "run a SPARQL query on the embedded store (all articles' graphs as one) or an endpoint",
+        "kg query @queries/posts.rq --param person='Ni Yuefeng' --format csv",
+    )
+    sub.add_argument(
+        "query", metavar="QUERY", help="SPARQL text, or @FILE to read it from a file (.rq)"
+    )
+    target = sub.add_mutually_exclusive_group()
+    target.add_argument(
+        "--store",
+        type=Path,
+        metavar="DIR",
+        help="embedded store folder, opened read-only (default: $KG_STORE, "
+        "else ~/.local/share/kg/store)",
+    )
+    target.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="SPARQL endpoint: its query URL, or the URL given to kg load (.../store -> "
+        ".../query); credentials as for kg load",
+    )
+    sub.add_argument(
+        "--format",
+        type=_result_format,
+        default=ResultFormat.TABLE,
+        metavar="FMT",
+        help="table (default), csv, tsv, json (SPARQL results); CONSTRUCT/DESCRIBE: "
+        "table or ttl (Turtle), nt",
+    )
+    sub.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        default=[],
+        type=_param,
+        metavar="NAME=VALUE",
+        help="bind ?NAME to the string VALUE (or the IRI, written <IRI>); repeatable",
+    )
+    sub.add_argument(
+        "--timeout",
+        type=_positive,
+        default=DEFAULT_TIMEOUT,
+        metavar="S",
+        help=f"endpoint only: seconds to connect and for the answer (default {DEFAULT_TIMEOUT:g})",
+    )
+
+
+def _serve_command(commands: argparse._SubParsersAction[_Parser]) -> None:
+    sub = _command(
+        commands,
+        "serve",
+        cmd_serve,
+        "serve the embedded store as a SPARQL endpoint with a query UI in the browser",
+        "kg serve --port 7878   # then open http://127.0.0.1:7878/",
+    )
+    sub.add_argument(
+        "--store",
+        type=Path,
+        metavar="DIR",
+        help="embedded store folder (default: $KG_STORE, else ~/.local/share/kg/store)",
+    )
+    sub.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})"
+    )
+    sub.add_argument(
+        "--bind",
+        default=DEFAULT_BIND,
+        metavar="HOST",
+        help=f"address to listen on (default {DEFAULT_BIND}: this machine only)",
+    )
+
+
+def _result_format(value: str) -> ResultFormat:
+    try:
+        return ResultFormat.from_name(value)
+    except KgError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _param(value: str) -> tuple[str, str]:
+    name, equals, text = value.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"{value!r} is not NAME=VALUE")
+    return name.lstrip("?$"), text
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1-65535)")
+    return int(value)
