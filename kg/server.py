@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import IO
 
 import pyoxigraph
 
@@ -41,7 +41,7 @@ from kg.store import default_store_dir
 DEFAULT_PORT = 7878
 DEFAULT_BIND = "127.0.0.1"
 START_TIMEOUT = 30.0  # seconds for the server to open its port
-STOP_TIMEOUT = 10.0  # seconds for it to exit after SIGINT before it is killed
+STOP_TIMEOUT = 10.0  # seconds for it to exit after SIGTERM before it is killed
 
 
 def find_oxigraph() -> str:
@@ -94,11 +94,16 @@ def serve(
     _check_port_free(bind, port)
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as log:
         process = _start(command, path, bind, port, log)
-        with _stopped_on_exit(process):
-            _wait_until_up(process, bind, port, path, log)
-            if ready is not None:
-                ready(url(bind, port))
-            process.wait()
+        try:
+            with _interrupted_by_signals():
+                _wait_until_up(process, bind, port, path, log)
+                if ready is not None:
+                    ready(url(bind, port))
+                process.wait()
+        except KeyboardInterrupt:
+            return  # the way to stop a server; `finally` stops the child
+        finally:
+            _stop(process)
         if process.returncode not in (0, -signal.SIGINT, -signal.SIGTERM):
             raise _failure(log, path, bind, port)
 
@@ -190,38 +195,32 @@ def _failure(log: IO[str], store: Path, bind: str, port: int) -> StoreError:
 
 
 @contextlib.contextmanager
-def _stopped_on_exit(process: subprocess.Popen[str]) -> Iterator[None]:
-    """Stop the server however we leave: Ctrl-C, SIGTERM, or an error. SIGTERM is turned into
-    KeyboardInterrupt, so the server is not left running (and holding the lock) when kg is
-    terminated."""
-    previous = _on_sigterm(_raise_interrupt)
+def _interrupted_by_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise KeyboardInterrupt here, even when kg was started with SIGINT
+    ignored (a background job of a script): both stop the server, and stopping kg never leaves
+    a server running that holds the store's lock. Off the main thread, signals stay as they
+    are."""
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    try:
+        previous = {sig: signal.signal(sig, _raise_interrupt) for sig in stop_signals}
+    except ValueError:
+        previous = {}
     try:
         yield
-    except KeyboardInterrupt:
-        pass  # the way to stop a server
     finally:
-        _stop(process)
-        _on_sigterm(previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _on_sigterm(handler: Any) -> Any:
-    """Install `handler` for SIGTERM and return the previous one (no-op off the main thread)."""
-    if handler is None:
-        return None
-    try:
-        return signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: signals stay as they are
-        return None
-
-
 def _stop(process: subprocess.Popen[str]) -> None:
     if process.poll() is not None:
         return
-    process.send_signal(signal.SIGINT)
+    # SIGTERM, not SIGINT: a child started with SIGINT ignored would ignore it too.
+    process.terminate()
     try:
         process.wait(STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
