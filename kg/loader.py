@@ -283,8 +283,22 @@ class _StoreTarget:
     transaction (its Python API has no other way to remove and add in one)."""
 
     def __init__(self, store: pyoxigraph.Store, path: Path) -> None:
-        self.store = store
+        self._store: pyoxigraph.Store | None = store
         self.where = f"store {path}"
+
+    @property
+    def store(self) -> pyoxigraph.Store:
+        if self._store is None:
+            raise StoreError(f"{self.where}: closed")
+        return self._store
+
+    def close(self) -> None:
+        """Drop the store, which closes it and frees its lock for the next process.
+
+        Not left to garbage collection: a traceback kept anywhere keeps the caller's frames, and
+        with them this object, alive; the store must still close when `load` returns.
+        """
+        self._store = None
 
     def replace(self, graph: GraphData) -> None:
         try:
@@ -427,7 +441,11 @@ def _open_target(
     if endpoint is None:
         if query_endpoint is not None or protocol != "gsp":
             raise InputError("--query-endpoint and --protocol need --endpoint")
-        yield _open_store_target(store)
+        target = _open_store_target(store)
+        try:
+            yield target
+        finally:
+            target.close()
         return
     if timeout <= 0 or retries < 0:
         raise InputError(f"timeout {timeout} s, retries {retries} (expected > 0 s, >= 0)")
