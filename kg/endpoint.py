@@ -310,9 +310,12 @@ class Endpoint:
             return f"no connection within {self.timeout:g} s (raise --timeout?)"
         if isinstance(exc, httpx.TimeoutException):
             return f"no answer within {self.timeout:g} s (raise --timeout?)"
+        detail = self.redact(str(exc)) or type(exc).__name__
         if isinstance(exc, httpx.ConnectError):
-            return f"cannot connect ({self.redact(str(exc)) or 'connection failed'})"
-        return f"connection failed ({type(exc).__name__}: {self.redact(str(exc))})"
+            return f"cannot connect ({detail})"
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+            return f"connection lost ({detail})"
+        return f"connection failed ({type(exc).__name__}: {detail})"
 
     def _refused(self, where: str, response: httpx.Response) -> StoreError:
         status = response.status_code
