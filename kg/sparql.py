@@ -36,6 +36,7 @@ import csv
 import io
 import json
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,10 +50,12 @@ import pyoxigraph as ox
 from kg.endpoint import Endpoint, check_url, query_url_for
 from kg.errors import InputError, QueryError, StoreError
 from kg.serialize import compact
-from kg.store import open_store
+from kg.store import default_store_dir, open_store
 from kg.vocab import PREFIXES
 
 DEFAULT_TIMEOUT = 30.0  # seconds; endpoint queries only (pyoxigraph cannot stop a query)
+STORE_ATTEMPTS = 5  # read-only opens of a store another process writes, see _query_store
+STORE_RETRY_WAIT = 0.05  # seconds before the first new attempt; doubled for each further one
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -223,14 +226,30 @@ def _param_term(name: str, value: str, source: str) -> ox.NamedNode | ox.Literal
 
 
 def _query_store(sparql: str, path: Path | None, *, source: str) -> QueryResult:
+    """Open the store read-only and query it; again when it changed under us (see below)."""
+    path = default_store_dir() if path is None else path
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            return _query_store_once(sparql, path, source=source)
+        except (OSError, RuntimeError) as exc:
+            # pyoxigraph calls a read-only open beside a writer "undefined behavior": in practice
+            # the writer may delete a file (compaction) the reader was about to open, which
+            # RocksDB reports as corruption. The store is fine; a new snapshot reads it.
+            if attempt == STORE_ATTEMPTS - 1:
+                reason = _one_line(str(exc))
+                raise StoreError(f"{path}: the store failed to answer {source} ({reason})") from exc
+            time.sleep(STORE_RETRY_WAIT * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _query_store_once(sparql: str, path: Path, *, source: str) -> QueryResult:
     store = open_store(path, read_only=True)
     try:
-        answer = store.query(sparql, use_default_graph_as_union=True)
-        return _result(answer)
+        return _result(store.query(sparql, use_default_graph_as_union=True))
     except SyntaxError as exc:
         raise QueryError(f"{source}: {_one_line(str(exc))}") from None
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise StoreError(f"{source}: the store failed to answer ({_one_line(str(exc))})") from exc
+    finally:
+        del store  # closed now, not when a traceback holding this frame is dropped
 
 
 def _result(

@@ -26,6 +26,7 @@ from rdflib.compare import isomorphic
 from test_cli import ROOT, assert_one_error_line, run_kg
 
 import kg
+import kg.sparql
 from kg.api import Result, build, write_results
 from kg.cli import main
 from kg.errors import InputError, QueryError, StoreError
@@ -672,3 +673,34 @@ def test_an_endpoint_nobody_listens_on_is_a_clear_error(tmp_path: Path) -> None:
     result = run_kg("query", PEOPLE, "--endpoint", url, "--timeout", "2", cwd=tmp_path)
     assert result.returncode == 3
     assert_one_error_line(result.stderr, f"POST {url}: cannot connect")
+
+
+def test_a_store_that_changes_while_it_is_opened_is_opened_again(
+    example: Loaded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer's compaction can delete a file a read-only open was about to read (pyoxigraph:
+    "undefined behavior"); a new snapshot reads the store, so kg tries again."""
+    calls: list[Path | None] = []
+
+    def flaky(path: Path | None = None, *, read_only: bool = False) -> pyoxigraph.Store:
+        calls.append(path)
+        if len(calls) < 3:
+            raise RuntimeError("Corruption: IO error: No such file or directory: 000012.sst")
+        return open_store(path, read_only=read_only)
+
+    monkeypatch.setattr(kg.sparql, "open_store", flaky)
+    monkeypatch.setattr(kg.sparql, "STORE_RETRY_WAIT", 0.0)
+    assert len(query(PEOPLE, store=example.store).rows) == 3
+    assert len(calls) == 3
+
+
+def test_a_store_that_keeps_failing_is_a_store_error(
+    example: Loaded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(path: Path | None = None, *, read_only: bool = False) -> pyoxigraph.Store:
+        raise RuntimeError("Corruption: the disk is gone")
+
+    monkeypatch.setattr(kg.sparql, "open_store", broken)
+    monkeypatch.setattr(kg.sparql, "STORE_RETRY_WAIT", 0.0)
+    with pytest.raises(StoreError, match="the store failed to answer query .*the disk is gone"):
+        query(PEOPLE, store=example.store)
