@@ -23,7 +23,7 @@ from typing import NoReturn
 from kg.api import Result, build, build_record, extract_file, score_folder, write_results
 from kg.errors import InputError, KgError, StoreError, ValidationFailure
 from kg.evaluate import format_scores, sum_scores
-from kg.loader import PROTOCOLS, LoadReport, load
+from kg.loader import PROTOCOLS, LoadReport, load, plural
 from kg.mapping import DEFAULT_BASE, check_base
 from kg.record import read_record, write_record
 from kg.serialize import Format
@@ -91,15 +91,16 @@ def _print_load(report: LoadReport) -> None:
     makes the exit code 3."""
     for done in report.graphs:
         if done.ok:
-            print(f"loaded {done.graph} ({done.triples} triples)")
+            print(f"loaded {done.graph} ({plural(done.triples, 'triple')})")
         elif done.sent and done.error:
             _say(done.error)
     not_sent = sum(1 for done in report.graphs if not done.sent)
     if not_sent:
-        _say(f"{not_sent} more graphs not sent (the load stopped at the error above)")
+        _say(f"{plural(not_sent, 'more graph')} not sent (the load stopped at the error above)")
     print(report.summary())
     if not report.ok:
-        raise StoreError(f"{len(report.failed)} of {len(report.graphs)} graphs not loaded")
+        total = plural(len(report.graphs), "graph")
+        raise StoreError(f"{len(report.failed)} of {total} not loaded")
 
 
 def cmd_extract(args: argparse.Namespace) -> int:

@@ -386,10 +386,16 @@ class LoadReport:
     def summary(self) -> str:
         """One line: `loaded 3 of 3 graphs (1764 triples) into store out/db in 0.9 s; 0 failed`."""
         return (
-            f"loaded {len(self.loaded)} of {len(self.graphs)} graphs ({self.triples} triples) "
+            f"loaded {len(self.loaded)} of {plural(len(self.graphs), 'graph')} "
+            f"({plural(self.triples, 'triple')}) "
             f"into {self.target} in {self.seconds:.2f} s "
             f"(reading and validating {self.read_seconds:.2f} s); {len(self.failed)} failed"
         )
+
+
+def plural(count: int, noun: str) -> str:
+    """`plural(1, "graph")` -> "1 graph", `plural(3, "graph")` -> "3 graphs"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # --- the load -----------------------------------------------------------------------------------

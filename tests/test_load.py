@@ -380,7 +380,7 @@ def test_the_embedded_store_keeps_the_data_for_the_next_process(
     graph = "https://example.org/kg/article/fd26fdb3d53237a0/graph"
     triples = count_triples(ttl)
     assert f"loaded {graph} ({triples} triples)" in result.stdout
-    assert "loaded 1 of 1 graphs" in result.stdout
+    assert "loaded 1 of 1 graph (" in result.stdout
     assert count_in_new_process(tmp_path / "store", graph) == triples
 
 
@@ -661,8 +661,8 @@ def test_a_refused_connection_is_a_clear_error_within_the_timeout(
     first, last = result.stderr.splitlines()
     assert first.startswith(f"kg: PUT {url}?graph=https%3A%2F%2Fexample.org%2Fkg%2Farticle%2F")
     assert first.endswith(": cannot connect ([Errno 111] Connection refused) after 2 attempts")
-    assert last == "kg: 1 of 1 graphs not loaded"
-    assert "loaded 0 of 1 graphs (0 triples)" in result.stdout
+    assert last == "kg: 1 of 1 graph not loaded"
+    assert "loaded 0 of 1 graph (0 triples)" in result.stdout
 
 
 @server_backed
