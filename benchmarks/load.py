@@ -1,0 +1,180 @@
+"""Benchmark `kg load`: 1,000 articles into the embedded store and into an Oxigraph server over
+the Graph Store Protocol, side by side with `oxigraph load`, Oxigraph's bulk loader, as the
+ceiling. Not a test: it prints triples per second.
+
+    python benchmarks/load.py                  # 1,000 copies of ../shared/articles
+    python benchmarks/load.py --articles 200 --keep bench-data/
+
+The articles are copies of the shared articles (or of examples/ when ../shared is absent), each
+with its own URL and so its own article IRI and named graph. Each source is extracted once and
+each copy mapped and written once, as N-Quads, the one input all three loaders read. kg's
+numbers include what `kg load` always does besides writing: parsing, SHACL validation of every
+article graph, and a COUNT query per graph; the write phase alone is shown too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pyoxigraph
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "articles"
+sys.path.insert(0, str(ROOT))  # measure the checkout's kg, installed or not
+
+import kg  # noqa: E402
+from kg.mapping import map_record  # noqa: E402
+from kg.model import Record  # noqa: E402
+from kg.serialize import Format, serialize_graph  # noqa: E402
+
+
+def main() -> int:
+    args = _arguments()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kg-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        files = make_articles(args.articles, work / "articles")
+        rows = [
+            ("embedded store (kg load)", *run_kg_embedded(files, work / "embedded")),
+            ("Oxigraph server, GSP (kg load)", *run_kg_server(files, work / "server")),
+            ("oxigraph load (bulk loader)", *run_bulk(files, work / "bulk")),
+        ]
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print_table(rows)
+    return 0
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=1000, help="copies to load (1000)")
+    parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
+    return parser.parse_args()
+
+
+# --- the articles --------------------------------------------------------------------------------
+
+
+def make_articles(count: int, folder: Path) -> list[Path]:
+    """`count` N-Quads files, copies of the source articles with distinct URLs."""
+    started = time.monotonic()
+    sources = sorted((SHARED if SHARED.is_dir() else ROOT / "examples").glob("*.txt"))
+    records = [kg.extract_file(path) for path in sources]
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i in range(count):
+        record = copy_of(records[i % len(records)], i)
+        path = folder / f"{i:04d}-{Path(sources[i % len(sources)]).stem}.nq"
+        path.write_bytes(serialize_graph(map_record(record), Format.NQ))
+        files.append(path)
+    seconds = time.monotonic() - started
+    print(f"{count} articles from {len(sources)} sources written in {seconds:.1f} s", flush=True)
+    return files
+
+
+def copy_of(record: Record, n: int) -> Record:
+    """The record as another article: a new URL gives a new article IRI and named graph."""
+    url = f"https://bench.example.org/copy/{n}/{record.article.url or 'article'}"
+    return dataclasses.replace(record, article=dataclasses.replace(record.article, url=url))
+
+
+# --- the three loaders ---------------------------------------------------------------------------
+
+Row = tuple[int, float, float | None]  # triples, seconds end to end, seconds writing
+
+
+def run_kg_embedded(files: list[Path], store: Path) -> Row:
+    report = kg.load(files, store=store)
+    return _kg_row(report)
+
+
+def run_kg_server(files: list[Path], location: Path) -> Row:
+    port = _free_port()
+    server = subprocess.Popen(
+        [_oxigraph(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}/query")
+        return _kg_row(kg.load(files, endpoint=f"http://127.0.0.1:{port}/store"))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def _kg_row(report: kg.LoadReport) -> Row:
+    if not report.ok:
+        raise SystemExit(f"kg load failed: {report.summary()}\n{report.failed[0].error}")
+    print(report.summary(), flush=True)
+    return report.triples, report.seconds, report.seconds - report.read_seconds
+
+
+def run_bulk(files: list[Path], location: Path) -> Row:
+    started = time.monotonic()
+    subprocess.run(
+        [_oxigraph(), "load", "--location", str(location), "--file", *map(str, files)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    seconds = time.monotonic() - started
+    return _count(location), seconds, None
+
+
+def _count(location: Path) -> int:
+    """Triples in every named graph of a store, to check the bulk loader loaded everything."""
+    store = pyoxigraph.Store.read_only(str(location))
+    solutions = store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert isinstance(solutions, pyoxigraph.QuerySolutions)
+    return int(next(iter(solutions))["n"].value)  # type: ignore[union-attr]
+
+
+def _oxigraph() -> str:
+    beside = Path(sys.executable).parent / "oxigraph"
+    found = str(beside) if beside.is_file() else shutil.which("oxigraph")
+    if found is None:
+        raise SystemExit("the oxigraph command is missing (pip install oxigraph)")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, params={"query": "ASK {}"}, timeout=1).raise_for_status()
+            return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise SystemExit(f"oxigraph serve did not answer at {url}")
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+
+def print_table(rows: list[tuple[str, int, float, float | None]]) -> None:
+    print()
+    print(f"{'loader':<34} {'triples':>9} {'seconds':>8} {'triples/s':>10}   write phase only")
+    for name, triples, seconds, writing in rows:
+        phase = f"{writing:.1f} s, {triples / writing:,.0f} triples/s" if writing else "-"
+        print(f"{name:<34} {triples:>9,} {seconds:>8.1f} {triples / seconds:>10,.0f}   {phase}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
