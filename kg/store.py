@@ -27,12 +27,16 @@ def default_store_dir() -> Path:
 def open_store(path: Path | None = None, *, read_only: bool = False) -> pyoxigraph.Store:
     """Open (creating it when writing) the store in `path` (default: `default_store_dir()`).
 
-    A store another process has open for writing is refused with a `StoreError` that says so;
-    read-only opens work beside a writer.
+    A store another process has open for writing is refused with a `StoreError` that says so.
+    A read-only open beside a writer is allowed, but pyoxigraph only promises a snapshot of
+    what was on disk, and a writer's compaction can remove files under it: `kg.query` opens
+    again when that happens.
     """
     path = default_store_dir() if path is None else Path(path)
     if read_only and not path.is_dir():
-        raise StoreError(f"{path}: no store here (load something first: kg load FILE --store {path})")
+        raise StoreError(
+            f"{path}: no store here (load something first: kg load FILE --store {path})"
+        )
     try:
         if read_only:
             return pyoxigraph.Store.read_only(str(path))
