@@ -56,6 +56,7 @@ _PARSERS = {
     Format.NQ: pyoxigraph.RdfFormat.N_QUADS,
     Format.TRIG: pyoxigraph.RdfFormat.TRIG,
 }
+_SUFFIXES = frozenset(fmt.extension for fmt in _PARSERS)
 _EXTENSIONS = ", ".join(f".{fmt.extension}" for fmt in sorted(_PARSERS, key=lambda f: f.extension))
 _TYPE = pyoxigraph.NamedNode(str(RDF.type))
 _NEWS_ARTICLE = pyoxigraph.NamedNode(str(SCHEMA.NewsArticle))
@@ -120,11 +121,7 @@ def find_rdf_files(paths: Iterable[str | Path]) -> list[Path]:
 def _is_rdf_file(path: Path, top: Path) -> bool:
     # Hidden names are skipped: kg's atomic writes stage files as `.name.*.tmp`.
     hidden = any(part.startswith(".") for part in path.relative_to(top).parts)
-    return not hidden and path.is_file() and path.suffix.lstrip(".").lower() in _extensions()
-
-
-def _extensions() -> set[str]:
-    return {fmt.extension for fmt in _PARSERS}
+    return not hidden and path.is_file() and path.suffix.lstrip(".").lower() in _SUFFIXES
 
 
 def _format(path: Path) -> Format:
@@ -224,7 +221,7 @@ def _merge(old: GraphData | None, new: GraphData) -> GraphData:
         old,
         statements=old.statements | new.statements,
         sources=(*old.sources, *new.sources),
-        article=old.article and new.article,
+        article=old.article or new.article,
     )
 
 

@@ -7,6 +7,7 @@ import base64
 import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from conftest import OxigraphServer, free_port
 from rdflib import Graph, URIRef
 from test_cli import assert_one_error_line, run_kg
 
+import kg.loader
 from kg.api import build, write_results
 from kg.endpoint import Credentials, Endpoint, query_url_for
 from kg.errors import InputError, ValidationFailure
@@ -56,6 +58,12 @@ def example_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("example") / "out"
     write_results([build(EXAMPLE)], out, list(Format))
     return out
+
+
+@pytest.fixture
+def ttl(example_files: Path) -> Path:
+    """The example article's Turtle."""
+    return example_files / "xiongan-innovation.ttl"
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +192,37 @@ def test_the_update_holds_the_injection_as_one_literal(tmp_path: Path, record: R
     assert update.startswith(f"DROP SILENT GRAPH <{found.name}> ;\nINSERT DATA {{ GRAPH <")
 
 
+@dataclass
+class BrokenStore:
+    """Stands in for a pyoxigraph store whose disk fails at `fails` ("update" or "query")."""
+
+    fails: str
+
+    def update(self, update: str) -> None:
+        if self.fails == "update":
+            raise OSError("IO error: No space left on device")
+
+    def query(self, query: str) -> list[dict[str, pyoxigraph.Literal]]:
+        if self.fails == "query":
+            raise OSError("IO error: Input/output error")
+        return [{"n": pyoxigraph.Literal("0")}]
+
+
+@pytest.mark.parametrize(
+    ("fails", "fragment"),
+    [("update", "cannot write <.*> \\(IO error: No space"), ("query", "cannot count <.*> \\(IO")],
+)
+def test_a_failing_embedded_store_fails_the_graph(
+    tmp_path: Path, ttl: Path, monkeypatch: pytest.MonkeyPatch, fails: str, fragment: str
+) -> None:
+    monkeypatch.setattr(kg.loader, "open_store", lambda path: BrokenStore(fails))
+    report = load([ttl], store=tmp_path / "store")
+    (failed,) = report.failed
+    assert failed.error is not None
+    assert re.match(f"store {tmp_path / 'store'}: {fragment}", failed.error), failed.error
+    assert report.triples == 0
+
+
 def test_a_graph_name_that_could_break_the_request_is_refused() -> None:
     with pytest.raises(ValueError):
         count_query("https://example.org/g> } } ; DROP ALL ; #")
@@ -261,6 +300,7 @@ def expected_counts(folder: Path) -> dict[str, int]:
 
 
 @server_backed
+@pytest.mark.shared
 @pytest.mark.parametrize("protocol", ["gsp", "update"])
 def test_every_shared_article_loads_and_loading_twice_changes_nothing(
     oxigraph: OxigraphServer, shared_files: Path, protocol: str
@@ -421,7 +461,7 @@ def test_build_load_goes_to_the_default_store(
     graph = "https://example.org/kg/article/fd26fdb3d53237a0/graph"
     triples = count_triples(tmp_path / "out" / "xiongan-innovation.ttl")
     assert result.stdout.splitlines()[:3] == [
-        str(Path("out") / "xiongan-innovation.ttl").replace("out", str(tmp_path / "out"), 1),
+        str(tmp_path / "out" / "xiongan-innovation.ttl"),
         str(tmp_path / "out" / "xiongan-innovation.jsonld"),
         f"loaded {graph} ({triples} triples)",
     ]
@@ -639,11 +679,6 @@ def fake_endpoint() -> Iterator[Callable[..., FakeEndpoint]]:
     yield start
     for fake in started:
         fake.close()
-
-
-@pytest.fixture
-def ttl(example_files: Path) -> Path:
-    return example_files / "xiongan-innovation.ttl"
 
 
 @server_backed
