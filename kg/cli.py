@@ -23,7 +23,7 @@ from typing import NoReturn
 from kg.api import Result, build, build_record, extract_file, score_folder, write_results
 from kg.errors import InputError, KgError, StoreError, ValidationFailure
 from kg.evaluate import format_scores, sum_scores
-from kg.loader import PROTOCOLS, LoadReport, load, plural
+from kg.loader import PROTOCOLS, LoadReport, default_workers, load, plural
 from kg.mapping import DEFAULT_BASE, check_base
 from kg.record import read_record, write_record
 from kg.serialize import Format
@@ -83,6 +83,7 @@ def _load(paths: Sequence[Path], args: argparse.Namespace) -> LoadReport:
         graph=getattr(args, "graph", None),
         timeout=args.timeout,
         retries=args.retries,
+        workers=args.workers,
     )
 
 
@@ -386,6 +387,13 @@ def _target_options(sub: argparse.ArgumentParser) -> None:
         default=4,
         metavar="N",
         help="retries on connection errors, 429, 502, 503, 504 (default 4)",
+    )
+    sub.add_argument(
+        "--workers",
+        type=_count,
+        default=default_workers(),
+        metavar="N",
+        help="processes that SHACL-validate the articles, 16 or more (default: the CPUs)",
     )
 
 

@@ -27,9 +27,12 @@ unavailable (`EndpointUnavailable`) the graphs not yet sent are reported as not 
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -83,11 +86,14 @@ class GraphData:
         return b"".join(line + b"\n" for line in sorted(self.statements))
 
 
-def read_graphs(paths: Iterable[str | Path], *, graph: str | None = None) -> list[GraphData]:
+def read_graphs(
+    paths: Iterable[str | Path], *, graph: str | None = None, workers: int = 1
+) -> list[GraphData]:
     """Parse every file under `paths` into named graphs and validate kg's; nothing is sent.
 
     Files holding the same article graph must agree (a stale `.nq` beside a new `.ttl` is
     refused); other graphs named twice (e.g. `graph` for several files) get the union.
+    `workers` > 1 validates many articles in that many processes.
     """
     if graph is not None:
         _check_iri(graph, "--graph")
@@ -95,9 +101,7 @@ def read_graphs(paths: Iterable[str | Path], *, graph: str | None = None) -> lis
     for path in find_rdf_files(paths):
         for found in _read_file(path, graph):
             merged[found.name] = _merge(merged.get(found.name), found)
-    for found in merged.values():
-        if found.article:
-            _validate(found)
+    _validate_articles([g for g in merged.values() if g.article], workers)
     return list(merged.values())
 
 
@@ -225,17 +229,58 @@ def _merge(old: GraphData | None, new: GraphData) -> GraphData:
     )
 
 
-def _validate(graph: GraphData) -> None:
-    """SHACL-validate one article graph (the files of one graph agree, so once is enough)."""
+# pySHACL takes ~0.3 s per article (it parses its SPARQL constraints again for each), nearly all
+# of a load's time, so with `workers` > 1 many articles are validated in worker processes; for
+# fewer than this, starting the workers (~1-2 s each) costs more than it saves.
+PARALLEL_FROM = 16
+
+
+def default_workers() -> int:
+    """The CPUs this process may use: what `kg load` validates with."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+def _validate_articles(graphs: list[GraphData], workers: int = 1) -> None:
+    """SHACL-validate article graphs; the first that does not conform (in file order) raises
+    `ValidationFailure`. The files of one graph agree, so each graph is validated once."""
+    workers = min(workers, len(graphs) // (PARALLEL_FROM // 2))
+    if workers < 2:
+        problems: Iterable[str | None] = map(_conformance_problem, graphs)
+        _raise_first(problems)
+        return
+    # spawn, not fork: the embedded store may be open, and RocksDB's threads do not survive a
+    # fork. A spawned worker imports the caller's main module again, which is why parallel
+    # validation is asked for (`workers`), not assumed: a script must guard its entry point.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        try:
+            _raise_first(pool.map(_conformance_problem, graphs, chunksize=4))
+        except ValidationFailure:
+            pool.shutdown(cancel_futures=True)
+            raise
+
+
+def _raise_first(problems: Iterable[str | None]) -> None:
+    for problem in problems:
+        if problem is not None:
+            raise ValidationFailure(problem)
+
+
+def _conformance_problem(graph: GraphData) -> str | None:
+    """Why an article graph does not conform to the shapes, or None when it does."""
     data = Graph().parse(data=graph.ntriples().decode("utf-8"), format="nt")
     report = validate_graph(data)
-    if not report.conforms:
-        first = report.violations[0]
-        where = ", ".join(map(str, graph.sources))
-        raise ValidationFailure(
-            f"{where}: does not conform to the shapes, nothing loaded "
-            f"({len(report.violations)} violations; first: {first.focus}: {first.message})"
-        )
+    if report.conforms:
+        return None
+    first = report.violations[0]
+    where = ", ".join(map(str, graph.sources))
+    return (
+        f"{where}: does not conform to the shapes, nothing loaded "
+        f"({len(report.violations)} violations; first: {first.focus}: {first.message})"
+    )
 
 
 def _check_iri(iri: str, where: str) -> None:
@@ -408,6 +453,7 @@ def load(
     graph: str | None = None,
     timeout: float = 30.0,
     retries: int = 4,
+    workers: int = 1,
 ) -> LoadReport:
     """Load RDF files into the embedded store (default: `kg.store.default_store_dir()`, or
     `store`) or into the SPARQL endpoint `endpoint`; see the module docstring.
@@ -416,11 +462,14 @@ def load(
     is the update URL); the COUNT queries go to `query_endpoint`, by default the query URL of
     the endpoint's kind (`kg.endpoint.query_url_for`). Credentials come from the environment
     (`KG_ENDPOINT_USER`/`KG_ENDPOINT_PASSWORD` or `KG_ENDPOINT_TOKEN`).
+
+    `workers` > 1 SHACL-validates many articles in that many worker processes (started with
+    spawn, so call it from a script whose entry point is under `if __name__ == "__main__":`).
     """
     started = time.monotonic()
     paths = list(paths)
     with _open_target(store, endpoint, query_endpoint, protocol, timeout, retries) as target:
-        graphs = read_graphs(paths, graph=graph)
+        graphs = read_graphs(paths, graph=graph, workers=workers)
         read_seconds = time.monotonic() - started
         results = _send_all(target, graphs)
         where = target.where

@@ -91,6 +91,13 @@ def variant(record: Record, n: int, *, drop_quotes: bool = False) -> Record:
     return dataclasses.replace(record, article=article, quotes=quotes)
 
 
+def without_headline(record: Record) -> bytes:
+    """The record's Turtle without the article's headline, which the shapes require."""
+    graph = map_record(record)
+    graph.remove((article_iri(record.article), URIRef("http://schema.org/headline"), None))
+    return serialize_graph(graph, Format.TTL)
+
+
 def graph_of(record: Record) -> str:
     return str(graph_iri(article_iri(record.article)))
 
@@ -837,14 +844,24 @@ def test_a_corrupt_file_is_refused_before_any_request(
 def test_a_file_that_does_not_conform_is_refused_before_any_request(
     fake_endpoint: Callable[..., FakeEndpoint], tmp_path: Path, record: Record
 ) -> None:
-    graph = map_record(record)
-    graph.remove((article_iri(record.article), URIRef("http://schema.org/headline"), None))
     path = tmp_path / "no-headline.ttl"
-    path.write_bytes(serialize_graph(graph, Format.TTL))
+    path.write_bytes(without_headline(record))
     fake = fake_endpoint()
     with pytest.raises(ValidationFailure, match="no-headline.ttl: does not conform"):
         load([path], endpoint=fake.store_url)
     assert fake.requests == []
+
+
+def test_many_articles_are_validated_in_worker_processes(
+    tmp_path: Path, record: Record, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kg.loader, "PARALLEL_FROM", 2)
+    for n in range(4):
+        article_file(variant(record, n), tmp_path, f"article-{n}")
+    assert len(read_graphs([tmp_path], workers=2)) == 4
+    (tmp_path / "article-2.ttl").write_bytes(without_headline(variant(record, 2)))
+    with pytest.raises(ValidationFailure, match=r"article-2\.ttl: does not conform"):
+        read_graphs([tmp_path], workers=2)
 
 
 @server_backed
