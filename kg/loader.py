@@ -279,7 +279,7 @@ def _conformance_problem(graph: GraphData) -> str | None:
     where = ", ".join(map(str, graph.sources))
     return (
         f"{where}: does not conform to the shapes, nothing loaded "
-        f"({len(report.violations)} violations; first: {first.focus}: {first.message})"
+        f"({plural(len(report.violations), 'violation')}; first: {first.focus}: {first.message})"
     )
 
 
