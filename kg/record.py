@@ -28,6 +28,9 @@ from kg.vocab import slug
 
 SCHEMA_FILE = "record.schema.json"
 ENTITY_GROUPS = ("people", "organizations", "places")
+# What the semantic pass checks, as `Problem.rule`: a span's text is the article text at its
+# offsets; keys are unique; a post key is person/role/organization; keys refer to entities.
+SEMANTIC_RULES = ("span-text", "unique-key", "post-key", "reference")
 FACT_GROUPS = ("posts", "metrics", "quotes")
 
 # jsonschema messages are only rewritten for these keywords when the schema describes the value;
@@ -36,10 +39,15 @@ _DESCRIBED_KEYWORDS = frozenset({"const", "format", "minLength", "minimum", "pat
 
 
 class Problem(NamedTuple):
-    """One thing wrong with a record: where (a JSON pointer) and what."""
+    """One thing wrong with a record: where (a JSON pointer) and what.
+
+    `rule` says which check found it: the JSON pointer of the schema keyword
+    (`/$defs/metric/properties/value/pattern`), or one of `SEMANTIC_RULES`.
+    """
 
     pointer: str
     message: str
+    rule: str = ""
 
     def __str__(self) -> str:
         return f"{self.pointer or '(root)'}: {self.message}"
@@ -145,19 +153,22 @@ def _schema_problems(data: Any) -> Iterator[Problem]:
 
 def _problems_of(error: ValidationError) -> Iterator[Problem]:
     path = list(error.absolute_path)
+    rule = _pointer(error.absolute_schema_path)
     instance = error.instance
     if error.validator == "required" and isinstance(instance, dict):
         for name in error.validator_value:
             if name not in instance:
-                yield Problem(_pointer(path + [name]), "missing (required)")
+                yield Problem(_pointer(path + [name]), "missing (required)", rule)
     elif error.validator == "additionalProperties" and isinstance(instance, dict):
         allowed = error.schema.get("properties", {})
         for name in instance:
             if name not in allowed:
                 expected = ", ".join(allowed)
-                yield Problem(_pointer(path + [name]), f"unexpected property (allowed: {expected})")
+                yield Problem(
+                    _pointer(path + [name]), f"unexpected property (allowed: {expected})", rule
+                )
     else:
-        yield Problem(_pointer(path), _message(error))
+        yield Problem(_pointer(path), _message(error), rule)
 
 
 def _message(error: ValidationError) -> str:
@@ -221,17 +232,21 @@ def _spans(data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 def _span_problems(where: str, span: dict[str, Any], text: str) -> Iterator[Problem]:
     start, end = span["start"], span["end"]
     if start > end:
-        yield Problem(f"{where}/end", f"{end} is before start {start} (expected end >= start)")
+        yield Problem(
+            f"{where}/end", f"{end} is before start {start} (expected end >= start)", "span-text"
+        )
     elif end > len(text):
         yield Problem(
             f"{where}/end",
             f"{end} is past the end of the article text (expected at most {len(text)})",
+            "span-text",
         )
     elif text[start:end] != span["text"]:
         yield Problem(
             f"{where}/text",
             f"{_show(span['text'])} is not the article text at {start}..{end} "
             f"(expected {_show(text[start:end])})",
+            "span-text",
         )
 
 
@@ -253,6 +268,7 @@ def _key_problems(data: dict[str, Any]) -> Iterator[Problem]:
                 f"/posts/{i}/key",
                 f"{_show(post['key'])} does not match person/role/organization "
                 f"(expected {_show(expected)})",
+                "post-key",
             )
 
 
@@ -261,7 +277,9 @@ def _duplicates(keyed: Iterable[tuple[str, str]]) -> Iterator[Problem]:
     for where, key in keyed:
         if key in first:
             yield Problem(
-                f"{where}/key", f"{_show(key)} is already the key of {first[key]} (keys are unique)"
+                f"{where}/key",
+                f"{_show(key)} is already the key of {first[key]} (keys are unique)",
+                "unique-key",
             )
         else:
             first[key] = where
@@ -289,4 +307,4 @@ def _keys(data: dict[str, Any], group: str) -> frozenset[str]:
 
 def _reference(where: str, key: str, allowed: frozenset[str], what: str) -> Iterator[Problem]:
     if key not in allowed:
-        yield Problem(where, f"{_show(key)} is not the key of {what} in this record")
+        yield Problem(where, f"{_show(key)} is not the key of {what} in this record", "reference")
