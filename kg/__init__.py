@@ -20,6 +20,7 @@ from kg.api import (
     write_result,
     write_results,
 )
+from kg.consistency import Inconsistency, check_consistency
 from kg.errors import (
     EndpointUnavailable,
     InputError,
@@ -53,6 +54,7 @@ __all__ = [
     "Format",
     "GraphLoad",
     "Image",
+    "Inconsistency",
     "InputError",
     "KgError",
     "LoadReport",
@@ -77,6 +79,7 @@ __all__ = [
     "ValidationReport",
     "build",
     "build_record",
+    "check_consistency",
     "extract_file",
     "extract_record",
     "format_report",

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from kg.api import Result, build, build_record, extract_file, score_folder, write_results
+from kg.consistency import check_consistency
 from kg.errors import InputError, KgError, StoreError, ValidationFailure
 from kg.evaluate import format_scores, sum_scores
 from kg.loader import PROTOCOLS, LoadReport, default_workers, load, plural
@@ -157,6 +158,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"serving {args.store or default_store_dir()} at {url} (Ctrl-C stops)", flush=True)
 
     serve(args.store, port=args.port, bind=args.bind, ready=ready)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    problems = check_consistency(
+        ontology=args.ontology,
+        shapes=args.shapes,
+        schemas=args.schemas or None,
+        context=args.context,
+        record=args.record,
+    )
+    for problem in problems:
+        print(problem)
+    if problems:
+        count = "1 inconsistency" if len(problems) == 1 else f"{len(problems)} inconsistencies"
+        raise ValidationFailure(f"{count}: kg's own files disagree (listed above)")
+    print("consistent: ontology, shapes, JSON Schemas, JSON-LD context and mapper agree")
     return 0
 
 
@@ -304,6 +322,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _query_command(commands)
     _serve_command(commands)
+    _check_command(commands)
     return parser
 
 
@@ -478,6 +497,35 @@ def _serve_command(commands: argparse._SubParsersAction[_Parser]) -> None:
         default=DEFAULT_BIND,
         metavar="HOST",
         help=f"address to listen on (default {DEFAULT_BIND}: this machine only)",
+    )
+
+
+def _check_command(commands: argparse._SubParsersAction[_Parser]) -> None:
+    sub = _command(
+        commands,
+        "check",
+        cmd_check,
+        "check that kg's ontology, shapes, JSON Schemas, JSON-LD context and mapper agree "
+        "(exit code 1: each problem on a line)",
+        "kg check --ontology edited/kg.ttl   # an edited copy against kg's other files",
+    )
+    files = (
+        ("--ontology", "ontology/kg.ttl"),
+        ("--shapes", "shapes/kg.shacl.ttl"),
+        ("--context", "ontology/context.jsonld"),
+        ("--record", "examples/xiongan-innovation.record.json, mapped for its terms"),
+    )
+    for option, default in files:
+        sub.add_argument(
+            option, type=Path, metavar="FILE", help=f"check this file instead of kg's {default}"
+        )
+    sub.add_argument(
+        "--schema",
+        dest="schemas",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        help="check these JSON Schemas instead of kg's shapes/*.schema.json; repeatable",
     )
 
 

@@ -13,3 +13,8 @@ from importlib.resources.abc import Traversable
 def packaged_file(folder: str, name: str) -> Traversable:
     """A packaged file: `packaged_file("shapes", "kg.shacl.ttl")`."""
     return resources.files("kg").joinpath("resources", folder, name)
+
+
+def packaged_folder(folder: str) -> Traversable:
+    """A packaged folder: `packaged_folder("shapes").iterdir()` lists the shapes and schemas."""
+    return resources.files("kg").joinpath("resources", folder)

@@ -205,8 +205,14 @@ def compact(iri: str) -> str:
 
 @cache
 def terms() -> tuple[Term, ...]:
-    """The JSON-LD terms, from the term table, with kg: ranges from the ontology."""
-    ranges = _ontology_value_types()
+    """The JSON-LD terms, from the term table, with kg: ranges from the packaged ontology."""
+    return terms_of(read_ontology())
+
+
+def terms_of(ontology: Graph) -> tuple[Term, ...]:
+    """The JSON-LD terms with kg: ranges from `ontology`; raises `ValueError` for a kg:
+    property of the term table that the ontology does not declare."""
+    ranges = _ontology_value_types(ontology)
     found = []
     for name, (prop, direction, value, container, embed, klass) in read_table(
         "jsonld_terms.tsv"
@@ -236,9 +242,8 @@ def read_ontology() -> Graph:
     return Graph().parse(data=text, format="turtle")
 
 
-def _ontology_value_types() -> dict[URIRef, str]:
+def _ontology_value_types(ontology: Graph) -> dict[URIRef, str]:
     """{kg: property: "@id" for object properties, its range CURIE for datatype properties}."""
-    ontology = read_ontology()
     types: dict[URIRef, str] = {}
     for prop in ontology.subjects(RDF.type, OWL.ObjectProperty):
         types[URIRef(str(prop))] = "@id"
@@ -247,17 +252,21 @@ def _ontology_value_types() -> dict[URIRef, str]:
     return types
 
 
-def build_context() -> JSON:
-    """The JSON-LD context of kg's output: prefixes, then one term per JSON key."""
+def build_context(ontology: Graph | None = None) -> JSON:
+    """The JSON-LD context of kg's output: prefixes, then one term per JSON key.
+
+    kg: terms take their ranges from `ontology` (default: the packaged ontology/kg.ttl).
+    """
     context: JSON = {"@version": 1.1}
     context.update({prefix: str(namespace) for prefix, namespace in PREFIXES.items()})
-    context.update({term.name: term.definition() for term in terms()})
+    found = terms() if ontology is None else terms_of(ontology)
+    context.update({term.name: term.definition() for term in found})
     return {"@context": context}
 
 
-def context_bytes() -> bytes:
-    """`build_context()` as the bytes of ontology/context.jsonld."""
-    return _json_bytes(build_context())
+def context_bytes(ontology: Graph | None = None) -> bytes:
+    """`build_context(ontology)` as the bytes of ontology/context.jsonld."""
+    return _json_bytes(build_context(ontology))
 
 
 def _json_bytes(data: JSON) -> bytes:
