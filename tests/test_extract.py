@@ -297,6 +297,14 @@ def test_demonym_names_the_government_of_a_known_country() -> None:
     assert italy.aliases == []
 
 
+def test_demonym_in_apposition() -> None:
+    record = extract("Li Qiang, the Chinese premier, met Olaf Scholz, the German chancellor.")
+    assert posts(record) == {
+        ("Li Qiang", "premier", "China"),
+        ("Olaf Scholz", "chancellor", "Germany"),
+    }
+
+
 def test_surname_with_particle_is_the_short_form() -> None:
     record = extract("French minister Bruno Le Maire spoke. Le Maire said prices would fall.")
     person = next(p for p in record.people if p.name == "Bruno Le Maire")

@@ -341,15 +341,22 @@ def _has_person_context(text: str, candidate: Candidate) -> bool:
 
 
 def _demonym_governments(text: str, entities: Entities) -> None:
-    """ "German economy minister Robert Habeck": the adjective names the country he serves."""
+    """ "German economy minister Robert Habeck", "Li Qiang, the Chinese premier": the adjective
+    names the country whose government the person serves."""
     demonyms = lexicon.demonyms()
     title = lexicon.title_pattern()
-    pattern = re.compile(rf"\b({'|'.join(demonyms)}) (?:[a-z]+ ){{0,2}}(?:{title}) $")
+    adjective = rf"({'|'.join(demonyms)}) (?:[a-z]+ ){{0,2}}(?:{title})"
+    before_name = re.compile(rf"\b{adjective} $")
+    in_apposition = re.compile(rf", (?:(?:the|a|an|also) )*{adjective}\b")
     for person in [m for m in entities.mentions if m.type == "person"]:
         before = text[max(0, person.start - 60) : person.start]
-        found = pattern.search(before)
+        found = before_name.search(before)
+        offset = person.start - len(before)
+        if not found:
+            found = in_apposition.match(text, person.end)
+            offset = 0
         if found:
-            start = person.start - len(before) + found.start(1)
+            start = offset + found.start(1)
             country = lexicon.places()[demonyms[found.group(1)]]
             mention = Mention(
                 start, start + len(found.group(1)), found.group(1), "place", country.name
