@@ -297,6 +297,14 @@ def test_demonym_names_the_government_of_a_known_country() -> None:
     assert italy.aliases == []
 
 
+def test_coordinated_roles_before_one_organization() -> None:
+    record = extract("Wu Bin, chief engineer and senior technician at Sinopec Group, spoke.")
+    assert posts(record) == {
+        ("Wu Bin", "chief engineer", "Sinopec Group"),
+        ("Wu Bin", "senior technician", "Sinopec Group"),
+    }
+
+
 def test_demonym_in_apposition() -> None:
     record = extract("Li Qiang, the Chinese premier, met Olaf Scholz, the German chancellor.")
     assert posts(record) == {

@@ -282,14 +282,17 @@ def _classify_person(text: str, candidate: Candidate, entities: Entities) -> Non
     words = candidate.text.split(" ")
     if not 2 <= len(words) <= 4 or not _looks_like_person(text, candidate, words):
         return
+    known = {form for name in entities.names("person") for form in _short_forms("person", name)}
+    if candidate.text in known:
+        return  # "Le Maire" after "Bruno Le Maire": a short mention, linked later
     entities.add(Mention(candidate.start, candidate.end, candidate.text, "person", candidate.text))
 
 
 def _looks_like_person(text: str, candidate: Candidate, words: list[str]) -> bool:
     if any(w in lexicon.org_suffixes() or _ACRONYM.match(w) for w in words):
         return False
-    if any(w.lower() in lexicon.words("name_particles.txt") for w in words[:1] + words[-1:]):
-        return False
+    if any(w in lexicon.words("name_particles.txt") for w in words[:1] + words[-1:]):
+        return False  # a lower-case particle neither starts nor ends a name ("Bin" may)
     if re.search(r"[A-Z][\w'’]+ (?:of|at) $", text[max(0, candidate.start - 40) : candidate.start]):
         return False  # "analyst Mike Powell of X": X is where the person works
     if _is_chinese_name(words):
