@@ -338,3 +338,62 @@ def test_curly_apostrophes_are_the_same_names() -> None:
     record = extract("Li Ming, general manager of Xi’an Metro Group, spoke in Xi’an.")
     assert {p.name for p in record.places} == {"Xi'an"}
     assert [p.key for p in record.posts] == ["li-ming/general-manager/xi-an-metro-group"]
+
+
+def test_ages_are_metrics_about_people() -> None:
+    record = extract("Tang Renjian, 54, spoke. The 61-year-old former mayor Li Hua agreed.")
+    ages = {(m.about, Decimal(m.value), m.unit, m.what) for m in record.metrics}
+    assert ages == {("tang-renjian", 54, "year", "age"), ("li-hua", 61, "year", "age")}
+
+
+@pytest.mark.parametrize(
+    ("body", "organization", "aliases", "mentions"),
+    [
+        pytest.param(
+            "Kestrel Wind Partners (KWP) cut jobs. KWP said costs rose.",
+            "Kestrel Wind Partners",
+            ["KWP"],
+            3,
+            id="abbreviation-defined-in-brackets",
+        ),
+        pytest.param(
+            "Dresdner Kleinwort Wasserstein (DrKW) cut its forecast.",
+            "Dresdner Kleinwort Wasserstein",
+            ["DrKW"],
+            2,
+            id="brackets-make-an-unknown-name-an-organization",
+        ),
+        pytest.param(
+            "BYD, the electric carmaker, sold more cars.",
+            "BYD",
+            [],
+            1,
+            id="described-as-a-company",
+        ),
+        pytest.param(
+            "On Monday Northwind said it would cut jobs.",
+            "Northwind",
+            [],
+            1,
+            id="said-it",
+        ),
+        pytest.param(
+            "The European Commission fined Meta. The Commission said the fine was fair.",
+            "European Commission",
+            [],
+            2,
+            id="the-commission-is-the-one-named-before",
+        ),
+    ],
+)
+def test_organizations_without_suffix_words(
+    body: str, organization: str, aliases: list[str], mentions: int
+) -> None:
+    found = {o.name: o for o in extract(body).organizations}
+    assert organization in found
+    assert found[organization].aliases == aliases
+    assert len(found[organization].mentions) == mentions
+
+
+def test_a_lone_common_word_opening_a_sentence_is_no_organization() -> None:
+    assert [o.name for o in extract("Analysts said it was weak.").organizations] == ["China Daily"]

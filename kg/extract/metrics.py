@@ -87,7 +87,40 @@ def find_metrics(
             previous = about
             metrics.append(_metric(text, sentence, amount, about, periods))
         found += _same_kind_in_ranges(metrics)
-    return found
+    return sorted(found + _ages(text, mentions), key=lambda m: (m.start, m.end))
+
+
+_AGE_AFTER = re.compile(r", (?:aged )?(\d{1,3}),")
+_AGE_BEFORE = re.compile(r"\b(\d{1,3})-year-old (?:[a-z]+ ){0,3}$")
+
+
+def _ages(text: str, mentions: list[Mention]) -> list[FoundMetric]:
+    """ "Tang, 54," and "54-year-old Tang": the age of a person, in years."""
+    ages = []
+    for person in (m for m in mentions if m.type == "person"):
+        after = _AGE_AFTER.match(text, person.end)
+        before = _AGE_BEFORE.search(text[max(0, person.start - 60) : person.start])
+        if after:
+            start, end = after.span(1)
+        elif before:
+            offset = person.start - len(text[max(0, person.start - 60) : person.start])
+            start, end = offset + before.start(1), offset + before.end(1)
+        else:
+            continue
+        ages.append(
+            FoundMetric(
+                value=Decimal(text[start:end]),
+                unit="year",
+                qualifier="exact",
+                kind="level",
+                what="age",
+                start=start,
+                end=end,
+                about=f"person:{person.name}",
+                period=None,
+            )
+        )
+    return ages
 
 
 def _same_kind_in_ranges(metrics: list[FoundMetric]) -> list[FoundMetric]:
@@ -127,6 +160,8 @@ def _amounts(
 
 def _amount(text: str, sentence: Sentence, match: re.Match[str]) -> _Amount | None:
     number, currency, scale = match["num"], match["cur"], match["scale"]
+    if text.startswith("-year-old", match.end()):
+        return None  # an age: a metric only about the person it describes (see _ages)
     value = _number_value(number)
     if value is None:
         return None

@@ -21,10 +21,13 @@ _NAME_WORD = r"(?:[A-Z][A-Za-z0-9]*(?:['’\-][A-Za-z0-9]+)*(?:['’]s)?|\d+[A-Z
 _JOINER = r"(?: (?:of the|of|for the|for|and|de|den|der|van|von|du|da|di|al|bin|le|la) )"
 _CANDIDATE = re.compile(rf"{_NAME_WORD}(?:(?: |{_JOINER}){_NAME_WORD})*")
 _POSSESSIVE = re.compile(r"['’]s$")
+_EDGE_JOINERS = re.compile(
+    r"^\s*(?:(?:of the|of|for the|for|and) )?|(?: (?:of the|of|for the|for|and))?\s*$"
+)
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,6}$")
 _CALENDAR = re.compile(
-    r" (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April"
-    r"|May|June|July|August|September|October|November|December)\b.*$"
+    r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March"
+    r"|April|May|June|July|August|September|October|November|December)\b"
 )
 
 
@@ -90,28 +93,43 @@ def find_entities(text: str, sentences: list[Sentence], publisher: str | None) -
         _classify_person(text, candidate, entities)
     _demonym_governments(text, entities)
     _lowercase_head_orgs(text, entities)
+    _defined_abbreviations(text, leftovers, entities)
     _short_mentions(text, sentences, entities)
     _contextual_orgs(text, leftovers, entities)
     _short_mentions(text, sentences, entities)
+    _definite_heads(text, entities)
     return entities
 
 
 def _candidates(text: str, sentence: Sentence) -> list[Candidate]:
     found = []
     for match in _CANDIDATE.finditer(text, sentence.start, sentence.end):
-        start, value = match.start(), _CALENDAR.sub("", match.group())
-        initial = text[sentence.start : start].strip(" \"'“‘(") == ""
-        first, _, rest = value.partition(" ")
-        if (
-            initial
-            and first in lexicon.words("function_words.txt")
-            and not _is_chinese_name(value.split(" ")[:2])  # "He Lifeng said ..."
-        ):
-            if not rest:
-                continue
-            start, value, initial = start + len(first) + 1, rest, False
-        for piece in _split_at_joiners(Candidate(start, start + len(value), value, initial)):
-            found.extend(_split_at_title(piece))
+        # Days and months are never part of a name: "On Monday Northwind" holds "Northwind".
+        begin = match.start()
+        for day in [*_CALENDAR.finditer(match.group()), None]:
+            stop = match.start() + day.start() if day else match.end()
+            value = _EDGE_JOINERS.sub("", text[begin:stop])
+            if value:
+                begin += text[begin:stop].index(value)
+                found += _candidate(text, sentence, begin, value)
+            begin = match.start() + day.end() + 1 if day else stop
+    return found
+
+
+def _candidate(text: str, sentence: Sentence, start: int, value: str) -> list[Candidate]:
+    initial = text[sentence.start : start].strip(" \"'“‘(") == ""
+    first, _, rest = value.partition(" ")
+    if (
+        initial
+        and first in lexicon.words("function_words.txt")
+        and not _is_chinese_name(value.split(" ")[:2])  # "He Lifeng said ..."
+    ):
+        if not rest:
+            return []
+        start, value, initial = start + len(first) + 1, rest, False
+    found = []
+    for piece in _split_at_joiners(Candidate(start, start + len(value), value, initial)):
+        found.extend(_split_at_title(piece))
     return found
 
 
@@ -383,12 +401,59 @@ def _lowercase_head_orgs(text: str, entities: Entities) -> None:
             )
 
 
+def _is_common_word(candidate: Candidate) -> bool:
+    """A lone capitalized word opening a sentence is most often an ordinary word ("Analysts")."""
+    return (
+        candidate.sentence_initial
+        and " " not in candidate.text
+        and candidate.text.isalpha()
+        and not candidate.text.isupper()
+    )
+
+
+def _defined_abbreviations(text: str, leftovers: list[Candidate], entities: Entities) -> None:
+    """ "Office for Budget Responsibility (OBR)": the bracketed form names the same
+    organization, and makes an unknown name with matching initials an organization."""
+    orgs = {m.end: m for m in entities.mentions if m.type == "organization"}
+    for candidate in leftovers:
+        if " " in candidate.text and _ABBREVIATION_AFTER.match(text, candidate.end):
+            abbreviation = _ABBREVIATION_AFTER.match(text, candidate.end).group(1)  # type: ignore[union-attr]
+            if _initials_fit(abbreviation, candidate.text):
+                mention = Mention(
+                    candidate.start, candidate.end, candidate.text, "organization", candidate.text
+                )
+                entities.add(mention)
+                orgs[mention.end] = mention
+    for end, org in orgs.items():
+        defined = _ABBREVIATION_AFTER.match(text, end)
+        if defined:
+            entities.aliases.setdefault(("organization", org.name), set()).add(defined.group(1))
+
+
+_ABBREVIATION = re.compile(r"[A-Z][A-Za-z0-9&]{1,9}")
+_ABBREVIATION_AFTER = re.compile(rf" \(({_ABBREVIATION.pattern})\)")
+
+
+def _initials_fit(abbreviation: str, name: str) -> bool:
+    """The abbreviation's capitals, in order, start words of the name ("DrKW" for Dresdner
+    Kleinwort Wasserstein)."""
+    capitals = [c for c in abbreviation if c.isupper()]
+    initials = [w[0] for w in name.split(" ") if w[:1].isupper()]
+    return (
+        len(capitals) >= 2
+        and capitals == initials[: len(capitals)]
+        and len(capitals) == len(initials)
+    )
+
+
 def _contextual_orgs(text: str, leftovers: list[Candidate], entities: Entities) -> None:
     """Names an organization by position: "<title> <person> of X", "X's <title>"."""
-    people = {m.start for m in entities.mentions if m.type == "person"}
+    taken = {m.start for m in entities.mentions}
     title = lexicon.title_pattern()
+    nouns = "|".join(sorted(lexicon.words("org_common_nouns.txt")))
+    verbs = "|".join(sorted(lexicon.words("speech_verbs.txt") | {"reported", "posted", "expects"}))
     for candidate in leftovers:
-        if candidate.start in people or candidate.sentence_initial and " " not in candidate.text:
+        if candidate.start in taken or _is_common_word(candidate):
             continue
         before = text[max(0, candidate.start - 80) : candidate.start]
         after = text[candidate.end : candidate.end + 40]
@@ -397,7 +462,12 @@ def _contextual_orgs(text: str, leftovers: list[Candidate], entities: Entities) 
         )
         staff_of = re.search(rf"\b(?:{title})s (?:at|from) $|\b[Ss]hares (?:in|of) $", before, re.I)
         owner_of_title = re.match(rf"['’]s (?:{title})\b", after, re.IGNORECASE)
-        if person_then_of or staff_of or owner_of_title:
+        described = re.match(rf", (?:the|a|an) (?:[\w-]+ ){{0,3}}(?:{nouns})\b", after)
+        speaks_as_it = " " in candidate.text or not candidate.sentence_initial
+        said_it = speaks_as_it and re.match(
+            rf" (?:{verbs}) (?:on \w+ )?(?:that )?(?:it|its)\b", after
+        )
+        if person_then_of or staff_of or owner_of_title or described or said_it:
             entities.add(
                 Mention(
                     candidate.start, candidate.end, candidate.text, "organization", candidate.text
@@ -408,8 +478,9 @@ def _contextual_orgs(text: str, leftovers: list[Candidate], entities: Entities) 
 def _short_mentions(text: str, sentences: list[Sentence], entities: Entities) -> None:
     """Link surnames, abbreviations and suffix-less place names to the entities named in full."""
     short: dict[str, tuple[str, str]] = {}
-    for type_, name in list(entities.aliases):
-        for form in _short_forms(type_, name):
+    for (type_, name), aliases in list(entities.aliases.items()):
+        defined = [a for a in aliases if _ABBREVIATION.fullmatch(a)]
+        for form in _short_forms(type_, name) + defined:
             short.setdefault(form, (type_, name))
     for abbr, full in lexicon.org_abbreviations().items():
         if ("organization", full) in entities.aliases:
@@ -438,6 +509,22 @@ def _short_hit(short: dict[str, tuple[str, str]], form: str) -> tuple[str, str] 
 
 _SHORT_FORM = re.compile(r"\b[A-Z][\w'’\-]*(?: [A-Z][\w'’\-]*)*\b")
 _WORD = re.compile(r"\b[A-Z][\w'’\-]*\b")
+
+
+def _definite_heads(text: str, entities: Entities) -> None:
+    """ "the Commission" after "the European Commission": the organization last named with
+    that head word."""
+    orgs = sorted((m for m in entities.mentions if m.type == "organization"), key=lambda m: m.start)
+    for match in re.finditer(r"\b[Tt]he ([A-Z][a-z]+)\b(?! [A-Z])", text):
+        head = match.group(1)
+        if head not in lexicon.org_suffixes():
+            continue
+        earlier = [m for m in orgs if m.end <= match.start() and m.name.endswith(" " + head)]
+        if earlier:
+            name = earlier[-1].name
+            entities.add(
+                Mention(match.start(1), match.end(1), head, "organization", name), is_alias=False
+            )
 
 
 def _short_forms(type_: str, name: str) -> list[str]:
