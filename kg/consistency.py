@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -94,19 +95,26 @@ def check_consistency(
 def shapes_problems(shapes: Location | None = None) -> list[Inconsistency]:
     """The shapes against SHACL-for-SHACL: one inconsistency per result."""
     name, source = _locate(shapes, SHAPES)
-    graph, problems = _read_graph(name, source)
-    if graph is None:
+    text, problems = _read_text(name, source)
+    if text is None:
         return problems
+    return [Inconsistency(name, message) for message in _meta_messages(text)]
+
+
+@cache
+def _meta_messages(text: str) -> tuple[str, ...]:
+    # Cached by the text, which alone decides the answer: SHACL-for-SHACL takes about a second.
+    try:
+        graph = _parse_turtle(text)
+    except ValueError as exc:
+        return (str(exc),)
     try:
         conforms, report, _ = meta_validate(graph)
     except Exception as exc:  # pySHACL's own errors and rdflib's
-        return [Inconsistency(name, f"SHACL-for-SHACL could not run ({exc})")]
+        return (f"SHACL-for-SHACL could not run ({exc})",)
     if conforms or not isinstance(report, Graph):
-        return []
-    found = [
-        _meta_result(name, graph, report, result) for result in report.objects(None, SH.result)
-    ]
-    return sorted(found, key=str)
+        return ()
+    return tuple(sorted(_meta_result(graph, report, r) for r in report.objects(None, SH.result)))
 
 
 def schema_problems(schemas: Sequence[Location] | None = None) -> list[Inconsistency]:
@@ -169,7 +177,10 @@ def context_problems(
     try:
         generated = context_bytes(onto)
     except ValueError as exc:  # a term of kg/data/jsonld_terms.tsv the ontology lacks
-        return [*found, Inconsistency(ontology_name, f"cannot generate the context ({exc})")]
+        return [
+            *found,
+            Inconsistency(ontology_name, f"cannot generate the context (kg/data/{exc})"),
+        ]
     if committed == generated:
         return found
     return found + _context_differences(context_name, ontology_name, committed, generated)
@@ -215,16 +226,23 @@ def _read_graph(name: str, source: Traversable) -> tuple[Graph | None, list[Inco
     if text is None:
         return None, problems
     try:
-        return new_graph().parse(data=text, format="turtle"), []
+        return _parse_turtle(text), []
+    except ValueError as exc:
+        return None, [Inconsistency(name, str(exc))]
+
+
+def _parse_turtle(text: str) -> Graph:
+    """The graph of Turtle text; raises `ValueError` saying why it does not parse."""
+    try:
+        return new_graph().parse(data=text, format="turtle")
     except Exception as exc:  # rdflib's parser raises many kinds
-        message = " ".join(str(exc).split())
-        return None, [Inconsistency(name, f"does not parse as Turtle ({message})")]
+        raise ValueError(f"does not parse as Turtle ({' '.join(str(exc).split())})") from exc
 
 
 # --- SHACL-for-SHACL -----------------------------------------------------------------------------
 
 
-def _meta_result(name: str, shapes: Graph, report: Graph, result: Node) -> Inconsistency:
+def _meta_result(shapes: Graph, report: Graph, result: Node) -> str:
     names = shapes.namespace_manager
     focus = report.value(result, SH.focusNode)
     path = report.value(result, SH.resultPath)
@@ -233,7 +251,7 @@ def _meta_result(name: str, shapes: Graph, report: Graph, result: Node) -> Incon
     where = " ".join(term.n3(names) for term in (focus, path) if isinstance(term, URIRef | Literal))
     what = messages[0] if messages else "breaks SHACL-for-SHACL"
     rule = f" ({component.n3(names)})" if isinstance(component, URIRef) else ""
-    return Inconsistency(name, f"{where or 'a blank node'}: {what}{rule}")
+    return f"{where or 'a blank node'}: {what}{rule}"
 
 
 # --- JSON Schemas --------------------------------------------------------------------------------

@@ -220,7 +220,7 @@ def terms_of(ontology: Graph) -> tuple[Term, ...]:
         iri = expand(prop)
         if iri.startswith(KG):
             if iri not in ranges:
-                raise ValueError(f"jsonld_terms.tsv: {prop} is not declared in ontology/kg.ttl")
+                raise ValueError(f"jsonld_terms.tsv: {prop} is not declared in the ontology")
             value = ranges[iri]
         found.append(
             Term(
