@@ -20,8 +20,10 @@ from kg.api import (
     write_result,
     write_results,
 )
+from kg.conformance import FileFinding, FileResult, Passage, ValidationRun, validate_files
 from kg.consistency import Inconsistency, check_consistency
 from kg.errors import (
+    BrokenShapes,
     EndpointUnavailable,
     InputError,
     KgError,
@@ -40,6 +42,7 @@ from kg.loader import GraphLoad, LoadReport, load
 from kg.mapping import DEFAULT_BASE, map_record
 from kg.model import Article, Entity, Image, Metric, Period, Post, Quote, Record, Span
 from kg.record import read_record, write_record
+from kg.reports import ReportFormat, format_run
 from kg.serialize import Format, serialize_graph, write_outputs
 from kg.sparql import QueryResult, RdfTerm, ResultFormat, format_result, query, read_query
 from kg.validate import Finding, ValidationReport, format_report, validate_graph
@@ -47,9 +50,12 @@ from kg.validate import Finding, ValidationReport, format_report, validate_graph
 __all__ = [
     "Article",
     "ArticleScore",
+    "BrokenShapes",
     "DEFAULT_BASE",
     "EndpointUnavailable",
     "Entity",
+    "FileFinding",
+    "FileResult",
     "Finding",
     "Format",
     "GraphLoad",
@@ -61,6 +67,7 @@ __all__ = [
     "MappingError",
     "Metric",
     "OutputError",
+    "Passage",
     "Period",
     "Post",
     "QueryError",
@@ -69,6 +76,7 @@ __all__ = [
     "RdfTerm",
     "Record",
     "RecordError",
+    "ReportFormat",
     "Result",
     "ResultFormat",
     "Score",
@@ -77,6 +85,7 @@ __all__ = [
     "StoreError",
     "ValidationFailure",
     "ValidationReport",
+    "ValidationRun",
     "build",
     "build_record",
     "check_consistency",
@@ -84,6 +93,7 @@ __all__ = [
     "extract_record",
     "format_report",
     "format_result",
+    "format_run",
     "format_scores",
     "load",
     "map_record",
@@ -95,6 +105,7 @@ __all__ = [
     "score_folder",
     "score_record",
     "serialize_graph",
+    "validate_files",
     "validate_graph",
     "write_outputs",
     "write_record",

@@ -4,7 +4,8 @@ Each command parses its options, calls the library, prints, and returns. Errors 
 codes in one place, `main`:
 
     0  ok
-    1  the data does not conform to the shapes (the report is printed; nothing is written)
+    1  the data does not conform to the shapes (the report is printed; nothing is written);
+       for `kg validate`: a finding at or above --fail-on
     2  usage or input error (bad option, unreadable article or record, unwritable output)
     3  processing or store error (a stage failed; a graph was not loaded)
 
@@ -15,18 +16,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from kg.api import Result, build, build_record, extract_file, score_folder, write_results
+from kg.conformance import FAIL_ON, INFERENCE, ValidationRun, validate_files
 from kg.consistency import check_consistency
 from kg.errors import InputError, KgError, StoreError, ValidationFailure
 from kg.evaluate import format_scores, sum_scores
+from kg.files import write_atomic
 from kg.loader import PROTOCOLS, LoadReport, default_workers, load, plural
 from kg.mapping import DEFAULT_BASE, check_base
 from kg.record import read_record, write_record
+from kg.reports import ReportFormat, format_run
 from kg.serialize import Format
 from kg.server import DEFAULT_BIND, DEFAULT_PORT, serve
 from kg.sparql import DEFAULT_TIMEOUT, ResultFormat, format_result, query, read_query
@@ -178,6 +183,37 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    run = validate_files(
+        args.paths,
+        shapes=args.shapes,
+        schema=args.schema,
+        ontology=args.ontology,
+        inference=args.inference,
+        jobs=args.jobs or default_workers(),
+        progress=_progress if sys.stderr.isatty() else None,
+    )
+    to_terminal = args.output is None and sys.stdout.isatty()
+    colour = to_terminal and args.format is ReportFormat.TEXT and not os.environ.get("NO_COLOR")
+    report = format_run(run, args.format, fail_on=args.fail_on, color=colour)
+    if args.output is not None:
+        write_atomic(args.output, report.encode("utf-8"))
+    else:
+        sys.stdout.write(report)
+    if args.output is not None or args.format is not ReportFormat.TEXT:
+        _say(run.summary())  # the report is elsewhere or for machines; people still see this
+    return _validation_exit_code(run, args.fail_on)
+
+
+def _validation_exit_code(run: ValidationRun, fail_on: str) -> int:
+    return ValidationFailure.exit_code if run.failed(fail_on) else 0
+
+
+def _progress(done: int, total: int) -> None:
+    end = "\n" if done == total else ""
+    print(f"\rkg: validated {done} of {total} files", end=end, file=sys.stderr, flush=True)
+
+
 def _write_conforming(
     results: Sequence[Result], out_dir: Path, formats: list[Format]
 ) -> list[Path]:
@@ -323,6 +359,7 @@ def _parser() -> argparse.ArgumentParser:
     _query_command(commands)
     _serve_command(commands)
     _check_command(commands)
+    _validate_command(commands)
     return parser
 
 
@@ -547,3 +584,79 @@ def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1-65535)")
     return int(value)
+
+
+def _validate_command(commands: argparse._SubParsersAction[_Parser]) -> None:
+    sub = _command(
+        commands,
+        "validate",
+        cmd_validate,
+        "validate RDF files and kg records: syntax, SHACL, JSON Schema, text anchors (for CI)",
+        "kg validate output/ --format sarif --output kg.sarif\n\n"
+        "exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error "
+        "(bad option, missing or unreadable path, broken shapes, schema or ontology), "
+        "3 internal error",
+    )
+    sub.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="files (.ttl .nt .nq .trig .jsonld .rdf, .json records) or folders (recursively)",
+    )
+    sub.add_argument(
+        "--shapes",
+        action="append",
+        type=Path,
+        metavar="FILE|DIR",
+        help="SHACL shapes to use instead of kg's; repeatable",
+    )
+    sub.add_argument(
+        "--schema",
+        type=Path,
+        metavar="FILE",
+        help="JSON Schema for .json files that are not kg records",
+    )
+    sub.add_argument(
+        "--ontology",
+        type=Path,
+        metavar="FILE",
+        help="ontology added to the data for --inference (its owl:imports are not followed)",
+    )
+    sub.add_argument(
+        "--inference", choices=INFERENCE, default="none", help="none (default) or rdfs"
+    )
+    sub.add_argument(
+        "--format",
+        type=_report_format,
+        default=ReportFormat.TEXT,
+        metavar="FMT",
+        help="text (default), json, junit, sarif",
+    )
+    sub.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write the report to FILE (atomically) instead of stdout",
+    )
+    sub.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="violation",
+        help="lowest severity that makes the exit code 1 (default violation)",
+    )
+    sub.add_argument(
+        "-j",
+        "--jobs",
+        type=_count,
+        default=1,
+        metavar="N",
+        help="validate in N processes (default 1; 0: one per CPU)",
+    )
+
+
+def _report_format(value: str) -> ReportFormat:
+    try:
+        return ReportFormat.from_name(value)
+    except KgError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
