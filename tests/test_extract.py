@@ -397,3 +397,28 @@ def test_organizations_without_suffix_words(
 
 def test_a_lone_common_word_opening_a_sentence_is_no_organization() -> None:
     assert [o.name for o in extract("Analysts said it was weak.").organizations] == ["China Daily"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            "Yin Li, a member of the Standing Committee, has been appointed Party secretary "
+            "of Beijing.",
+            {("Yin Li", "member", "Standing Committee"), ("Yin Li", "secretary", "Beijing")},
+            id="verb-after-apposition",
+        ),
+        pytest.param(
+            "The State Council has appointed Zhu Hexin as chairman of CITIC Group.",
+            {("Zhu Hexin", "chairman", "CITIC Group")},
+            id="object-of-appointed",
+        ),
+        pytest.param(
+            "Guangdong Party chief Huang Kunming visited Shenzhen.",
+            {("Huang Kunming", "chief", "Guangdong")},
+            id="capitalized-word-of-a-title-is-no-organization",
+        ),
+    ],
+)
+def test_appointments(body: str, expected: set[tuple[str, str, str]]) -> None:
+    assert posts(extract(body)) == expected

@@ -127,6 +127,13 @@ def _candidate(text: str, sentence: Sentence, start: int, value: str) -> list[Ca
         if not rest:
             return []
         start, value, initial = start + len(first) + 1, rest, False
+    following = re.match(r" ([a-z]+)", text[start + len(value) : start + len(value) + 30])
+    last = value.rsplit(" ", 1)[-1]
+    if following and f"{last} {following.group(1)}".lower() in lexicon.titles():
+        # "Guangdong Party chief Huang Kunming": "Party" belongs to the title.
+        value = value[: -len(last)].rstrip()
+        if not value:
+            return []
     found = []
     for piece in _split_at_joiners(Candidate(start, start + len(value), value, initial)):
         found.extend(_split_at_title(piece))

@@ -25,6 +25,7 @@ _DETERMINERS = re.compile(
 )
 _COMPLEMENT = re.compile(r"\s+(?:of|to|at|for|in|with|from)\s+(?:the\s+)?")
 _COORDINATION = re.compile(r"(?:,\s*|\s+)(?:and|as well as)\s+|,\s+(?=(?:a|an|also|another)\s)")
+_APPOINTED_BEFORE = re.compile(r"\b(?:appointed|named|elected|nominated|promoted|made)\s+$")
 _PRONOUN_SUBJECT = re.compile(r"(?:^|(?<=[.!?]\s)|(?<=\n))(?:He|She)\b")
 _COPULA = re.compile(
     r"(?:,\s+\d{1,3},)?\s+"
@@ -52,6 +53,7 @@ def find_posts(text: str, mentions: list[Mention]) -> list[FoundPost]:
         found += _apposition(text, mention, by_start)
         found += _title_before(text, mention, by_start)
         found += _copula(text, mention, by_start)
+        found += _appointed(text, mention, by_start)
     for pronoun in _PRONOUN_SUBJECT.finditer(text):
         # "He is also deputy secretary of X": the person named last before the sentence.
         before = [m for m in mentions if m.type == "person" and m.end <= pronoun.start()]
@@ -67,7 +69,21 @@ def _apposition(text: str, person: Mention, by_start: dict[int, Mention]) -> lis
     after = re.match(r",\s+(?:\d{1,3},\s+)?", text[person.end :])  # "Tang, 54, ..." skips the age
     if not after:
         return []
-    return _role_list(text, person, person.end + after.end(), by_start)
+    found = _role_list(text, person, person.end + after.end(), by_start)
+    if found and text.startswith(",", found[-1].end):
+        # "Yin Li, a member of X, has been appointed secretary of Y": the verb after the
+        # apposition applies to the person too.
+        closed = Mention(person.start, found[-1].end + 1, person.text, "person", person.name)
+        found += _copula(text, closed, by_start)
+    return found
+
+
+def _appointed(text: str, person: Mention, by_start: dict[int, Mention]) -> list[FoundPost]:
+    """ "The State Council appointed Zhu Hexin as chairman of CITIC Group"."""
+    if not _APPOINTED_BEFORE.search(text[max(0, person.start - 40) : person.start]):
+        return []
+    after = re.match(r"\s+(?:as|to)\s+", text[person.end :])
+    return _role_list(text, person, person.end + after.end(), by_start) if after else []
 
 
 def _copula(text: str, person: Mention, by_start: dict[int, Mention]) -> list[FoundPost]:
