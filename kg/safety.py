@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from pyparsing import ParseException, ParseResults
-from rdflib import Graph, Literal
+from rdflib import BNode, Graph, Literal
 from rdflib.namespace import SH
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Node
 
 from kg.packaged import packaged_file
 
@@ -177,7 +178,7 @@ def fetching_queries(shapes: Graph) -> list[str]:
         for node, text in sorted(shapes.subject_objects(predicate)):
             if not isinstance(text, Literal):
                 continue
-            where = f"{node.n3(shapes.namespace_manager)} {predicate.n3(shapes.namespace_manager)}"
+            where = f"{_name(shapes, node)} {predicate.n3(shapes.namespace_manager)}"
             try:
                 tree = parseUpdate(str(text)) if predicate == SH.update else parseQuery(str(text))
             except ParseException as exc:
@@ -188,6 +189,17 @@ def fetching_queries(shapes: Graph) -> list[str]:
                     f"{where}: SPARQL with {keyword} refused (validation never fetches anything)"
                 )
     return problems
+
+
+def _name(shapes: Graph, node: Node, depth: int = 0) -> str:
+    """A node as a person finds it: its IRI, or for a blank node the IRI that refers to it."""
+    names = shapes.namespace_manager
+    if not isinstance(node, BNode):
+        return node.n3(names)
+    for subject, predicate in sorted(shapes.subject_predicates(node)):
+        if depth < 4:  # blank nodes may refer to each other in a cycle
+            return f"{_name(shapes, subject, depth + 1)} {predicate.n3(names)} [...]"
+    return "[...]"
 
 
 def _fetching_parts(tree: Any) -> Iterator[str]:
