@@ -1,0 +1,232 @@
+"""kg for other repositories: the `kg-validate` pre-commit hook (.pre-commit-hooks.yaml), run for
+real with `pre-commit try-repo`, and the composite GitHub Action (action.yml), whose script is
+run here as GitHub would run it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rdflib import Graph
+
+from kg.vocab import SCHEMA
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = ROOT / "output" / "xiongan-innovation.ttl"
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+ACTION = ROOT / "action.yml"
+
+
+def without_headline(path: Path) -> str:
+    """The Turtle of a good kg file whose article lost its headline: one SHACL violation."""
+    graph = Graph().parse(path, format="turtle")
+    graph.remove((None, SCHEMA.headline, None))
+    return graph.serialize(format="turtle")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This environment without git's variables (set when tests run inside a git hook)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    return {**env, **extra}
+
+
+# --- the pre-commit hook -------------------------------------------------------------------------
+
+
+def hook() -> dict[str, Any]:
+    hooks = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
+    (found,) = [h for h in hooks if h["id"] == "kg-validate"]
+    return dict(found)
+
+
+def test_hook_runs_kg_validate_on_the_files_given() -> None:
+    found = hook()
+    assert found["entry"] == "kg validate"
+    assert found["language"] == "python"
+    assert found["pass_filenames"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "matched"),
+    [
+        ("data/people.ttl", True),
+        ("a.nt", True),
+        ("a.nq", True),
+        ("a.trig", True),
+        ("out/xiongan-innovation.jsonld", True),
+        ("ontology.rdf", True),
+        ("xiongan.record.json", True),
+        ("package.json", False),
+        ("notes.ttl.txt", False),
+        ("README.md", False),
+    ],
+)
+def test_hook_matches_rdf_files_and_records(name: str, matched: bool) -> None:
+    # pre-commit matches `files` with re.search against the path from the repository root.
+    assert bool(re.search(hook()["files"], name)) is matched
+
+
+def pre_commit_command(require_tool: Callable[[str, str], str]) -> list[str]:
+    """pre-commit of the environment running the tests, else the one on PATH, else a skip (a
+    failure when CI is set)."""
+    if importlib.util.find_spec("pre_commit") is not None:
+        return [sys.executable, "-m", "pre_commit"]
+    return [require_tool("pre-commit", "pip install '.[test]'")]
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, env=clean_env(), check=True, capture_output=True)
+
+
+def try_repo(command: list[str], repo: Path) -> subprocess.CompletedProcess[str]:
+    """`pre-commit try-repo <this checkout> kg-validate --all-files` in `repo`.
+
+    try-repo clones this checkout's HEAD (with uncommitted changes to tracked files) and installs
+    kg into a fresh virtual environment: about 10 s with pip's cache warm.
+    """
+    return subprocess.run(
+        [*command, "try-repo", str(ROOT), "kg-validate", "--all-files", "--color", "never"],
+        cwd=repo,
+        env=clean_env(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1"),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_pre_commit_try_repo_passes_a_good_file_and_fails_a_broken_one(
+    tmp_path: Path, require_tool: Callable[[str, str], str]
+) -> None:
+    command = pre_commit_command(require_tool)
+    require_tool("git", "apt-get install -y git")
+    if not (ROOT / ".git").exists():
+        pytest.fail(f"{ROOT} is not a git checkout (pre-commit try-repo clones it)")
+    repo = tmp_path / "data"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "xiongan-innovation.ttl").write_bytes(GOOD.read_bytes())
+    (repo / "notes.md").write_text("not RDF: the hook must not pass it to kg\n", encoding="utf-8")
+    git(repo, "add", ".")
+
+    passed = try_repo(command, repo)
+    output = passed.stdout + passed.stderr
+    assert passed.returncode == 0, f"{shlex.join(command)} try-repo:\n{output}"
+    assert re.search(r"kg validate\.+Passed", output), output
+
+    (repo / "broken.ttl").write_text(without_headline(GOOD), encoding="utf-8")
+    git(repo, "add", "broken.ttl")
+    failed = try_repo(command, repo)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode == 1, output
+    assert re.search(r"kg validate\.+Failed", output), output
+    assert "- exit code: 1" in output  # findings, not a usage or input error (exit code 2)
+    assert "broken.ttl" in output
+    assert "schema:headline" in output
+    assert "MinCountConstraintComponent" in output
+
+
+# --- the GitHub Action ---------------------------------------------------------------------------
+
+
+def action() -> dict[str, Any]:
+    return dict(yaml.safe_load(ACTION.read_text(encoding="utf-8")))
+
+
+def step(uses_or_id: str) -> dict[str, Any]:
+    steps = action()["runs"]["steps"]
+    (found,) = [s for s in steps if uses_or_id in (s.get("id"), s.get("uses", "").split("@")[0])]
+    return dict(found)
+
+
+def test_action_is_composite_with_the_documented_inputs() -> None:
+    data = action()
+    assert data["runs"]["using"] == "composite"
+    assert set(data["inputs"]) >= {"paths", "shapes", "fail-on"}
+    assert data["inputs"]["fail-on"]["default"] == "violation"
+    assert step("actions/setup-python")["with"]["python-version"] == "${{ inputs.python-version }}"
+
+
+def test_action_uploads_the_sarif_even_when_kg_finds_problems() -> None:
+    upload = step("github/codeql-action/upload-sarif")
+    assert upload["with"]["sarif_file"] == "${{ steps.validate.outputs.sarif-file }}"
+    assert upload["if"].startswith("always()")
+
+
+def test_action_passes_inputs_as_variables_never_as_script_text() -> None:
+    # ${{ inputs.x }} pasted into `run:` would let a path inject shell code.
+    for each in action()["runs"]["steps"]:
+        assert "${{" not in each.get("run", ""), each.get("name")
+
+
+def run_validate_step(workspace: Path, paths: str, **env: str) -> dict[str, str]:
+    """Run the action's Validate script as GitHub does (bash -e -o pipefail, inputs in the
+    environment), with `kg` the code under test; returns what it wrote to $GITHUB_OUTPUT."""
+    script = workspace.parent / "validate.sh"
+    script.write_text(step("validate")["run"], encoding="utf-8")
+    kg = workspace.parent / "kg"
+    kg.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m kg "$@"\n', encoding="utf-8")
+    kg.chmod(0o755)
+    outputs = workspace.parent / "github-output"
+    outputs.write_text("", encoding="utf-8")
+    variables = {
+        "KG_PATHS": paths,
+        "KG_SHAPES": "",
+        "KG_FAIL_ON": "violation",
+        "KG": str(kg),
+        "GITHUB_OUTPUT": str(outputs),
+        "PYTHONPATH": str(ROOT),
+        **env,
+    }
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=workspace,
+        env=clean_env(**variables),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr  # the step records the exit code, a later one fails
+    lines = outputs.read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines)
+
+
+def test_action_script_writes_sarif_and_the_exit_code(tmp_path: Path) -> None:
+    workspace = tmp_path / "workspace"
+    (workspace / "data").mkdir(parents=True)
+    (workspace / "data" / "good.ttl").write_bytes(GOOD.read_bytes())
+
+    assert run_validate_step(workspace, "data/") == {"exit-code": "0", "sarif-file": "kg.sarif"}
+    sarif = json.loads((workspace / "kg.sarif").read_text(encoding="utf-8"))
+    assert sarif["version"] == "2.1.0"
+    assert sarif["runs"][0]["results"] == []
+
+    (workspace / "data" / "broken.ttl").write_text(without_headline(GOOD), encoding="utf-8")
+    outputs = run_validate_step(workspace, "data/good.ttl\n  data/broken.ttl")
+    assert outputs == {"exit-code": "1", "sarif-file": "kg.sarif"}
+    sarif = json.loads((workspace / "kg.sarif").read_text(encoding="utf-8"))
+    (result,) = sarif["runs"][0]["results"]
+    location = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert location.endswith("broken.ttl")
+
+
+def test_action_script_runs_no_code_from_its_inputs(tmp_path: Path) -> None:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "good.ttl").write_bytes(GOOD.read_bytes())
+    outputs = run_validate_step(workspace, "good.ttl $(touch pwned) `touch pwned`")
+    assert not (workspace / "pwned").exists()
+    assert outputs["exit-code"] == "2"  # the odd words are paths that do not exist
