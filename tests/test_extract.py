@@ -422,3 +422,14 @@ def test_a_lone_common_word_opening_a_sentence_is_no_organization() -> None:
 )
 def test_appointments(body: str, expected: set[tuple[str, str, str]]) -> None:
     assert posts(extract(body)) == expected
+
+
+@pytest.mark.parametrize("marks", [("“", "”"), ('"', '"')], ids=["curly", "straight"])
+def test_quote_running_over_paragraphs_is_one_quote(marks: tuple[str, str]) -> None:
+    opening, closing = marks
+    record = extract(
+        "Zhou Hong, deputy director of the Hunan Finance Department, spoke.\n\n"
+        f"{opening}We will cut fees this year.\n\n{opening}And we will keep going,{closing} "
+        "Zhou said."
+    )
+    assert quotes(record) == {("Zhou Hong", "We will cut fees this year. And we will keep going")}

@@ -20,6 +20,8 @@ from kg.extract.posts import FoundPost
 from kg.extract.text import Sentence
 
 _QUOTED = re.compile(r"\"([^\"\n]+)\"|“([^”\n]+)”")
+# An opening mark with no closing mark after it in its paragraph (odd marks for straight quotes).
+_OPEN_TO_END = re.compile(r"^(?:[^\"\n]*\"[^\"\n]*\")*[^\"\n]*\"([^\"\n]+)$|“([^”“\n]+)$", re.M)
 _PRONOUN = re.compile(r"\b(he|she)\b", re.I)
 
 
@@ -64,7 +66,33 @@ def find_quotes(
             found.pop()
         found.append(quote)
         previous = (quote, last)
+    return _running_on(text, sentences, found)
+
+
+def _running_on(text: str, sentences: list[Sentence], found: list[FoundQuote]) -> list[FoundQuote]:
+    """A quote whose paragraph ends before its closing mark goes on in the next paragraph,
+    which opens with a quotation mark: one quote, by the speaker named at its end."""
+    found = list(found)
+    paragraphs = _paragraph_spans(sentences)
+    for (start, end), (next_start, _next_end) in zip(paragraphs, paragraphs[1:], strict=False):
+        opened = _OPEN_TO_END.search(text, start, end)
+        if not opened or text[next_start] not in '"“':
+            continue
+        following = next((q for q in found if next_start < q.start <= next_start + 1), None)
+        if following is not None:
+            group = 1 if opened.group(1) is not None else 2
+            joined = f"{opened.group(group).rstrip()} {following.text}"
+            merged = FoundQuote(opened.start(group), following.end, following.speaker, joined)
+            found[found.index(following)] = merged
     return found
+
+
+def _paragraph_spans(sentences: list[Sentence]) -> list[tuple[int, int]]:
+    spans: dict[int, tuple[int, int]] = {}
+    for sentence in sentences:
+        start, _end = spans.get(sentence.paragraph, (sentence.start, sentence.end))
+        spans[sentence.paragraph] = (start, sentence.end)
+    return [spans[p] for p in sorted(spans)]
 
 
 def _continues(text: str, before: FoundQuote, quote: FoundQuote) -> bool:
