@@ -6,7 +6,9 @@ A quote is text in quotation marks attributed to a person by one of:
 * the words before it: `Rod Eddington said the results were "respectable"`;
 * the next sentence naming a speaker (`"..." Ni said this week.`), or the quote just before it
   when it continues the same speaker's words.
-Pronouns resolve to the person mentioned last before the quote.
+Pronouns resolve to the person mentioned last before the quote. A quote split by its
+attribution (`"A," he said, "and B."`) or running over paragraphs is one quote; its evidence
+spans all of it, its text joins the quoted parts.
 """
 
 from __future__ import annotations
