@@ -433,3 +433,9 @@ def test_quote_running_over_paragraphs_is_one_quote(marks: tuple[str, str]) -> N
         "Zhou said."
     )
     assert quotes(record) == {("Zhou Hong", "We will cut fees this year. And we will keep going")}
+
+
+def test_maker_and_model_number() -> None:
+    record = extract("Northwind took delivery of six Boeing 787 jets.")
+    assert "Boeing" in {o.name for o in record.organizations}
+    assert metrics(record) == {(Decimal(6), "jet", "exact")}

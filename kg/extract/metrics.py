@@ -224,10 +224,14 @@ def _unit_after(text: str, pos: int, limit: int, currency: str | None) -> tuple[
     return word, pos + end
 
 
+_PRODUCT = re.compile(r"\s[A-Z][a-z]+\s(?:[A-Z]{1,3}\d{2,4}[a-z]*|[1-9]\d{2})(?=\s[a-z])")
+
+
 def _counted_noun(rest: str) -> tuple[str, int] | None:
     """The noun counted after a number: the last plural among up to three lower-case words."""
     best: tuple[str, int] | None = None
-    pos = 0
+    product = _PRODUCT.match(rest)  # "six Airbus A321 aircraft": count the aircraft
+    pos = product.end() if product else 0
     for _ in range(3):
         match = re.match(r"\s([a-z][a-z\-]*)\b", rest[pos:])
         if not match or match.group(1) in lexicon.words("noun_phrase_stops.txt"):

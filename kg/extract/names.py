@@ -127,6 +127,9 @@ def _candidate(text: str, sentence: Sentence, start: int, value: str) -> list[Ca
         if not rest:
             return []
         start, value, initial = start + len(first) + 1, rest, False
+    model = re.search(r" (?:[A-Z]{1,3}\d{2,4}[a-z]*|[1-9]\d{2})$", value)
+    if model:
+        value = value[: model.start()]  # "Airbus A321": the maker, then a model number
     following = re.match(r" ([a-z]+)", text[start + len(value) : start + len(value) + 30])
     last = value.rsplit(" ", 1)[-1]
     if following and f"{last} {following.group(1)}".lower() in lexicon.titles():
@@ -437,6 +440,7 @@ def _defined_abbreviations(text: str, leftovers: list[Candidate], entities: Enti
             entities.aliases.setdefault(("organization", org.name), set()).add(defined.group(1))
 
 
+_PRODUCT_AFTER = re.compile(r" (?:[A-Z]{1,3}\d{2,4}[a-z]*|[1-9]\d{2}) [a-z]")
 _ABBREVIATION = re.compile(r"[A-Z][A-Za-z0-9&]{1,9}")
 _ABBREVIATION_AFTER = re.compile(rf" \(({_ABBREVIATION.pattern})\)")
 
@@ -469,12 +473,13 @@ def _contextual_orgs(text: str, leftovers: list[Candidate], entities: Entities) 
         )
         staff_of = re.search(rf"\b(?:{title})s (?:at|from) $|\b[Ss]hares (?:in|of) $", before, re.I)
         owner_of_title = re.match(rf"['’]s (?:{title})\b", after, re.IGNORECASE)
+        product = _PRODUCT_AFTER.match(after)  # "Airbus A321 aircraft", "Boeing 737 jets"
         described = re.match(rf", (?:the|a|an) (?:[\w-]+ ){{0,3}}(?:{nouns})\b", after)
         speaks_as_it = " " in candidate.text or not candidate.sentence_initial
         said_it = speaks_as_it and re.match(
             rf" (?:{verbs}) (?:on \w+ )?(?:that )?(?:it|its)\b", after
         )
-        if person_then_of or staff_of or owner_of_title or described or said_it:
+        if person_then_of or staff_of or owner_of_title or described or said_it or product:
             entities.add(
                 Mention(
                     candidate.start, candidate.end, candidate.text, "organization", candidate.text
