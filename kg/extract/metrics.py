@@ -173,6 +173,12 @@ def _amount(text: str, sentence: Sentence, match: re.Match[str]) -> _Amount | No
         return None
     if _is_date_part(text, match, unit, currency, scale):
         return None
+    if (
+        unit_is_count(unit)
+        and number.isdigit()
+        and re.search(r"[A-Z][a-z]+ $", text[: match.start()])
+    ):
+        return None  # a model number ("Boeing 787 jets") or a name ("Stoxx 600"), not a count
     is_word = not number[0].isdigit()
     if is_word and number.lower() == "one" and unit in ("count",):
         return None
