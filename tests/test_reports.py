@@ -167,9 +167,8 @@ def run_on_a_terminal(*args: str, env: dict[str, str]) -> str:
 
 
 def test_on_a_terminal_text_is_coloured_with_progress() -> None:
-    shown = run_on_a_terminal(
-        "validate", "tests/fixtures/validate", env={"NO_COLOR": ""}
-    )  # empty: not set
+    # NO_COLOR set but empty counts as not set (no-color.org).
+    shown = run_on_a_terminal("validate", "tests/fixtures/validate", env={"NO_COLOR": ""})
     assert "\x1b[31mViolation" in shown
     assert "validated 9 of 9 files" in shown
 
