@@ -176,7 +176,7 @@ def _amount(text: str, sentence: Sentence, match: re.Match[str]) -> _Amount | No
     if (
         unit_is_count(unit)
         and number.isdigit()
-        and re.search(r"[A-Z][a-z]+ $", text[: match.start()])
+        and re.search(r"[A-Z][a-z]+ $", text[max(0, match.start() - 30) : match.start()])
     ):
         return None  # a model number ("Boeing 787 jets") or a name ("Stoxx 600"), not a count
     is_word = not number[0].isdigit()
