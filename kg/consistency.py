@@ -140,7 +140,8 @@ def term_problems(
     onto, found = _read_graph(ontology_name, ontology_source)
     shape_graph, problems = _read_graph(shapes_name, shapes_source)
     found += problems
-    mapper, problems = _mapper_terms(*_locate(record, EXAMPLE_RECORD))
+    record_name, record_source = _locate(record, EXAMPLE_RECORD)
+    mapper, problems = _mapper_terms(record_name, record_source)
     found += problems
     if onto is None or shape_graph is None or problems:
         return found
@@ -155,8 +156,8 @@ def term_problems(
     found += [
         Inconsistency(
             ontology_name,
-            f"declares {_curie(term)}, which neither the mapper nor "
-            f"{shapes_name} uses (remove it, or use it)",
+            f"declares {_curie(term)}, which neither the mapper (mapping {record_name}) nor "
+            f"{shapes_name} uses (use it there, or remove it)",
         )
         for term in sorted(declared - needed)
     ]

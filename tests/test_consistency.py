@@ -115,8 +115,8 @@ def test_kg_check_lists_each_problem_on_a_line_and_exits_1(copies: Copies) -> No
     done = run_kg("check", *copies.options(), cwd=copies.ontology.parent)
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
-        f"{copies.ontology}: declares kg:Portion, which neither the mapper nor "
-        f"{copies.shapes} uses (remove it, or use it)",
+        f"{copies.ontology}: declares kg:Portion, which neither the mapper (mapping "
+        f"{copies.record}) nor {copies.shapes} uses (use it there, or remove it)",
         f"{copies.context}: term 'qualifier' is "
         '{"@id": "kg:qualifiers", "@type": "@id"} '
         f'(generated from {copies.ontology}: {{"@id": "kg:qualifier", "@type": "@id"}}) '
@@ -167,12 +167,12 @@ CASES: dict[str, tuple[Callable[[Copies], None], list[tuple[str, tuple[str, ...]
         [
             (MAPPER, ("uses kg:upTo, which",)),
             ("shapes", ("uses kg:upTo, which",)),
-            ("ontology", ("declares kg:upToo, which neither the mapper nor",)),
+            ("ontology", ("declares kg:upToo, which neither the mapper (mapping",)),
         ],
     ),
     "declared-term-unused": (
         lambda c: edit(c.ontology, "kg:Share\n", ANOTHER_KIND),
-        [("ontology", ("declares kg:Portion, which neither the mapper nor",))],
+        [("ontology", ("declares kg:Portion, which neither the mapper (mapping",))],
     ),
     "context-term-undeclared": (
         lambda c: edit(c.ontology, "kg:evidence\n", "kg:proof\n"),
@@ -245,8 +245,10 @@ CASES: dict[str, tuple[Callable[[Copies], None], list[tuple[str, tuple[str, ...]
 @pytest.mark.parametrize("case", CASES)
 def test_each_inconsistency_is_reported_against_its_file(copies: Copies, case: str) -> None:
     breaks, expected = CASES[case]
+    # Only what the break adds: a drift in kg's own files fails test_kgs_own_files_are_consistent.
+    before = copies.check()
     breaks(copies)
-    found = copies.check()
+    found = [problem for problem in copies.check() if problem not in before]
     assert len(found) == len(expected), "\n".join(map(str, found))
     for problem, (file, fragments) in zip(found, expected, strict=True):
         assert problem.file == where(copies, file), problem
