@@ -288,7 +288,7 @@ def _reporting(
 
 def _check_job(job: tuple[_Options, Path]) -> FileResult:
     options, path = job
-    return check_file(path, _checker(options))
+    return _check_file(path, _checker(options))
 
 
 def find_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -433,7 +433,7 @@ def _jsonld_validator() -> Draft202012Validator:
 # --- one file ------------------------------------------------------------------------------------
 
 
-def check_file(path: Path, checker: _Checker) -> FileResult:
+def _check_file(path: Path, checker: _Checker) -> FileResult:
     """Validate one file; raises only when it cannot be read (`InputError`)."""
     started = time.monotonic()
     data = read_input(path, "a file to validate")
@@ -538,7 +538,7 @@ def _parse_rdf(path: Path, data: bytes) -> _Parsed | _Refusal:
         text, document = loaded
         resolved, context = resolve_contexts(document, path.parent)
         if context is not None:
-            where = _line_column(text, json_offset(text, context.pointer))
+            where = _line_column(text, _json_offset(text, context.pointer))
             return _Refusal(REMOTE_CONTEXT, context.message, *where)
         if resolved != document:
             data = json.dumps(resolved).encode("utf-8")
@@ -879,7 +879,7 @@ def _enclosing_id(document: Any, path: list[Any]) -> str | None:
 
 
 def _at(text: str, pointer: str) -> dict[str, int | None]:
-    line, column = _line_column(text, json_offset(text, pointer))
+    line, column = _line_column(text, _json_offset(text, pointer))
     return {"line": line, "column": column}
 
 
@@ -918,7 +918,7 @@ _DECODER = json.JSONDecoder()
 _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
-def json_offset(text: str, pointer: str) -> int | None:
+def _json_offset(text: str, pointer: str) -> int | None:
     """Where the value a JSON pointer names starts in JSON text; for a member that is not there
     (a missing required property), where the nearest enclosing value starts."""
     position = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]

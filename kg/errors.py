@@ -3,8 +3,8 @@
     KgError
     ├── InputError          an article, record or RDF file kg cannot read (exit code 2)
     │   ├── QueryError      a SPARQL query the store or endpoint cannot parse (exit code 2)
-    │   └── BrokenShapes    shapes, a schema or an ontology given to `kg validate` that kg cannot
-    │                       use: unreadable, not SHACL, a SPARQL query that would fetch (exit code 2)
+    │   └── BrokenShapes    shapes, a schema or an ontology `kg validate` cannot use: unreadable,
+    │                       not SHACL, or SPARQL that would fetch (exit code 2)
     ├── RecordError         a record that breaks `shapes/record.schema.json` (exit code 2)
     ├── OutputError         an output location kg cannot write (exit code 2)
     ├── MappingError        a record that cannot become RDF (exit code 3)
