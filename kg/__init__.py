@@ -6,9 +6,9 @@
     True
     >>> kg.write_result(result, "output/")  # output/xiongan-innovation.ttl, .jsonld
 
-The stages are modules of their own (`kg.ingest`, `kg.extract`, `kg.mapping`, `kg.validate`,
-`kg.serialize`, `kg.loader`, `kg.sparql`); this package re-exports their public functions and
-the record model.
+The stages are modules of their own (`kg.ingest`, `kg.extract`, `kg.link`, `kg.mapping`,
+`kg.validate`, `kg.serialize`, `kg.loader`, `kg.sparql`); this package re-exports their public
+functions and the record model.
 """
 
 from kg.api import (
@@ -38,9 +38,10 @@ from kg.errors import (
 from kg.evaluate import ArticleScore, Score, format_scores, read_gold, score_record
 from kg.extract import extract_record
 from kg.ingest import read_article
+from kg.link import Links, link_record, read_links
 from kg.loader import GraphLoad, LoadReport, load
 from kg.mapping import DEFAULT_BASE, map_record
-from kg.model import Article, Entity, Image, Metric, Period, Post, Quote, Record, Span
+from kg.model import Article, Entity, Geo, Image, Metric, Period, Post, Quote, Record, Span
 from kg.record import read_record, write_record
 from kg.reports import ReportFormat, format_run
 from kg.serialize import Format, serialize_graph, write_outputs
@@ -58,11 +59,13 @@ __all__ = [
     "FileResult",
     "Finding",
     "Format",
+    "Geo",
     "GraphLoad",
     "Image",
     "Inconsistency",
     "InputError",
     "KgError",
+    "Links",
     "LoadReport",
     "MappingError",
     "Metric",
@@ -95,11 +98,13 @@ __all__ = [
     "format_result",
     "format_run",
     "format_scores",
+    "link_record",
     "load",
     "map_record",
     "query",
     "read_article",
     "read_gold",
+    "read_links",
     "read_query",
     "read_record",
     "score_folder",

@@ -21,6 +21,7 @@ from kg.evaluate import ArticleScore, find_gold_pairs, read_gold, score_record
 from kg.extract import extract_record
 from kg.files import ensure_dir, write_all_atomic
 from kg.ingest import read_article
+from kg.link import Links, link_record
 from kg.mapping import DEFAULT_BASE, map_record
 from kg.model import Article, Record
 from kg.serialize import Format, render_outputs
@@ -42,17 +43,29 @@ class Result:
         return self.report.conforms
 
 
-def build(path: str | Path, *, base: str = DEFAULT_BASE, published: str | None = None) -> Result:
-    """Read, extract, map and validate one article file (`published` is YYYY-MM-DD)."""
+def build(
+    path: str | Path,
+    *,
+    base: str = DEFAULT_BASE,
+    published: str | None = None,
+    links: Links | None = None,
+) -> Result:
+    """Read, extract, link, map and validate one article file (`published` is YYYY-MM-DD;
+    `links` adds to the packaged alias table, see `kg.link`)."""
     path = Path(path)
-    return build_record(extract_file(path, published=published), base=base, stem=path.stem)
+    record = extract_file(path, published=published, links=links)
+    return build_record(record, base=base, stem=path.stem)
 
 
-def extract_file(path: str | Path, *, published: str | None = None) -> Record:
-    """Read one article file and extract its record."""
+def extract_file(
+    path: str | Path, *, published: str | None = None, links: Links | None = None
+) -> Record:
+    """Read one article file (text or a saved HTML page), extract its record and link it."""
     article = read_article(path, published=published)
     with _unexpected(path, "extraction"):
-        return extract_record(article)
+        record = extract_record(article)
+    with _unexpected(path, "linking"):
+        return link_record(record, links)
 
 
 def build_record(record: Record, base: str = DEFAULT_BASE, stem: str | None = None) -> Result:

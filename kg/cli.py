@@ -28,6 +28,7 @@ from kg.consistency import check_consistency
 from kg.errors import InputError, KgError, StoreError, ValidationFailure
 from kg.evaluate import format_scores, sum_scores
 from kg.files import write_atomic
+from kg.link import Links, link_record, read_links
 from kg.loader import PROTOCOLS, LoadReport, default_workers, load, plural
 from kg.mapping import DEFAULT_BASE, check_base
 from kg.record import read_record, write_record
@@ -66,7 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     if not args.load and (args.store or args.endpoint):
         raise InputError("--store and --endpoint need --load (kg build ... --load --store DIR)")
-    results = [build(path, base=args.base, published=args.published) for path in args.articles]
+    links = _links(args)
+    results = [
+        build(path, base=args.base, published=args.published, links=links) for path in args.articles
+    ]
     written = _write_conforming(results, args.output, args.formats)
     _print_paths(written)
     if args.load:
@@ -111,13 +115,16 @@ def _print_load(report: LoadReport) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    write_record(extract_file(args.article, published=args.published), args.output)
+    record = extract_file(args.article, published=args.published, links=_links(args))
+    write_record(record, args.output)
     _print_paths([args.output])
     return 0
 
 
 def cmd_map(args: argparse.Namespace) -> int:
     record = read_record(args.record)
+    if args.links is not None:
+        record = link_record(record, _links(args))
     stem = None if record.article.source else Path(args.record).stem
     result = build_record(record, base=args.base, stem=stem)
     _print_paths(_write_conforming([result], args.output, args.formats))
@@ -290,10 +297,11 @@ def _parser() -> argparse.ArgumentParser:
         "kg build examples/xiongan-innovation.txt -o output/ --format nt",
     )
     build_cmd.add_argument(
-        "articles", nargs="+", type=Path, metavar="ARTICLE", help="article text files"
+        "articles", nargs="+", type=Path, metavar="ARTICLE", help="article files (.txt, .html)"
     )
     _output_options(build_cmd)
     _published_option(build_cmd)
+    _links_option(build_cmd)
     build_cmd.add_argument(
         "--load", action="store_true", help="then load the files written (see kg load)"
     )
@@ -327,11 +335,14 @@ def _parser() -> argparse.ArgumentParser:
         "extract the record (people, posts, metrics, ...) of one article as JSON",
         "kg extract examples/xiongan-innovation.txt -o xiongan.record.json",
     )
-    extract_cmd.add_argument("article", type=Path, metavar="ARTICLE", help="article text file")
+    extract_cmd.add_argument(
+        "article", type=Path, metavar="ARTICLE", help="article file (.txt, .html)"
+    )
     extract_cmd.add_argument(
         "-o", "--output", required=True, type=Path, metavar="FILE", help="record JSON to write"
     )
     _published_option(extract_cmd)
+    _links_option(extract_cmd)
 
     map_cmd = _command(
         commands,
@@ -341,6 +352,7 @@ def _parser() -> argparse.ArgumentParser:
         "kg map xiongan.record.json -o output/",
     )
     map_cmd.add_argument("record", type=Path, metavar="RECORD", help="record JSON file")
+    _links_option(map_cmd)
     _output_options(map_cmd)
 
     eval_cmd = _command(
@@ -457,8 +469,21 @@ def _published_option(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--published",
         metavar="YYYY-MM-DD",
-        help="publication date (default: the date the article's URL encodes)",
+        help="publication date (default: the page's date, else the date the URL encodes)",
     )
+
+
+def _links_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--links",
+        type=Path,
+        metavar="FILE.csv",
+        help="names to link beyond kg's own table (CSV, header type,name,id; see README)",
+    )
+
+
+def _links(args: argparse.Namespace) -> Links | None:
+    return None if args.links is None else read_links(args.links)
 
 
 def _query_command(commands: argparse._SubParsersAction[_Parser]) -> None:

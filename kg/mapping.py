@@ -31,6 +31,7 @@ from kg.model import (
     Article,
     Entity,
     EntityType,
+    Geo,
     Metric,
     Period,
     Post,
@@ -47,6 +48,8 @@ _NOT_IN_IRI = re.compile(r'[\s<>"{}|\\^`\x00-\x1f\x7f]')
 _KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _KIND = re.compile(r"^[A-Z][A-Za-z]*$")
 _DECIMAL = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
+_ISO3166 = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+_DEGREES = {"latitude": Decimal(90), "longitude": Decimal(180)}
 _PERIOD_DATATYPES = {"day": XSD.date, "month": XSD.gYearMonth, "year": XSD.gYear}
 _PERIOD_FORMS = {
     "day": re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"),
@@ -256,6 +259,8 @@ class _Mapper:
             )
         if article.publisher:
             self.add(node, SCHEMA.publisher, self.publisher(article.publisher))
+        for i, author in enumerate(article.authors):
+            self.add(node, SCHEMA.author, self.author(f"/article/authors/{i}", author))
         for n, image in enumerate(article.images, start=1):
             iri = URIRef(f"{node}/image/{n}")
             self.add(node, SCHEMA.image, iri)
@@ -274,6 +279,21 @@ class _Mapper:
                 return self.entity_iri(known.kind, key)
         iri = self.entity_iri("organization", slug(name))
         self.add(iri, RDF.type, SCHEMA.Organization)
+        self.add(iri, SCHEMA.name, Literal(name))
+        self.add(iri, PROV.wasDerivedFrom, self.article)
+        return iri
+
+    def author(self, pointer: str, name: str) -> URIRef:
+        """A person of the byline: the record's own (same name, alias or key), else a new one."""
+        if not name.strip():
+            raise self.fail(pointer, "empty name (expected a person's name)")
+        key = slug(name)
+        for found, known in self.entities.items():
+            entity = known.entity
+            if known.kind == "person" and (found == key or name in (entity.name, *entity.aliases)):
+                return self.entity_iri("person", found)
+        iri = self.entity_iri("person", key)
+        self.add(iri, RDF.type, SCHEMA.Person)
         self.add(iri, SCHEMA.name, Literal(name))
         self.add(iri, PROV.wasDerivedFrom, self.article)
         return iri
@@ -311,6 +331,38 @@ class _Mapper:
         self.add(node, PROV.wasDerivedFrom, self.article)
         for i, mention in enumerate(entity.mentions):
             self.add(self.span(f"{pointer}/mentions/{i}", mention), ITSRDF.taIdentRef, node)
+        self.map_links(known, node)
+
+    def map_links(self, known: _Known, node: URIRef) -> None:
+        """schema:sameAs each linked IRI; a place's kg:iso3166Code and schema:geo."""
+        kind, entity, pointer = known
+        for i, iri in enumerate(entity.same_as):
+            self.add(node, SCHEMA.sameAs, self.check_iri(f"{pointer}/same_as/{i}", iri))
+        for name, value in (("iso3166", entity.iso3166), ("geo", entity.geo)):
+            if value is not None and kind != "place":
+                raise self.fail(f"{pointer}/{name}", f"a {kind} has no {name} (only places do)")
+        if entity.iso3166 is not None:
+            if not _ISO3166.match(entity.iso3166):
+                raise self.fail(
+                    f"{pointer}/iso3166",
+                    f"{entity.iso3166!r} is not an ISO 3166 code (expected e.g. 'CN' or 'CN-HE')",
+                )
+            self.add(node, KG.iso3166Code, Literal(entity.iso3166))
+        if entity.geo is not None:
+            self.map_geo(f"{pointer}/geo", node, entity.geo)
+
+    def map_geo(self, pointer: str, place: URIRef, geo: Geo) -> None:
+        node = URIRef(f"{place}/geo")
+        self.add(place, SCHEMA.geo, node)
+        self.add(node, RDF.type, SCHEMA.GeoCoordinates)
+        for name, value in (("latitude", geo.latitude), ("longitude", geo.longitude)):
+            literal = self.decimal(f"{pointer}/{name}", value)
+            if abs(Decimal(value)) > _DEGREES[name]:
+                limit = _DEGREES[name]
+                raise self.fail(
+                    f"{pointer}/{name}", f"{value} is out of range (expected -{limit} to {limit})"
+                )
+            self.add(node, SCHEMA[name], literal)
 
     def map_post(self, pointer: str, post: Post) -> None:
         role_key = slug(post.role)

@@ -58,17 +58,35 @@ class Article:
     language: str = "en"
     images: list[Image] = field(default_factory=list)
     source: str | None = None  # the input file name, for messages and provenance
+    authors: list[str] = field(default_factory=list)  # bylines of a saved page, e.g. ["Li Hongyu"]
+
+
+@dataclass(frozen=True)
+class Geo:
+    """Where a place is: WGS 84 latitude and longitude in degrees, as exact decimal strings."""
+
+    latitude: str  # "39.9075", from -90 to 90
+    longitude: str  # "116.39723", from -180 to 180
 
 
 @dataclass
 class Entity:
-    """A person, organization or place, with every mention found in the text."""
+    """A person, organization or place, with every mention found in the text.
+
+    `same_as`, `iso3166` and `geo` are its links to other datasets (`kg.link`), kept in the
+    record so that a user can check and edit them; places alone have the last two.
+    """
 
     key: str
     name: str
     aliases: list[str] = field(default_factory=list)
     mentions: list[Span] = field(default_factory=list)
     kind: str | None = None  # finer type: GovernmentOrganization, City, AdministrativeArea, ...
+    # The same thing elsewhere: "http://www.wikidata.org/entity/Q148",
+    # "https://sws.geonames.org/1816670/".
+    same_as: list[str] = field(default_factory=list)
+    iso3166: str | None = None  # a place's ISO 3166-1 or 3166-2 code: "CN", "CN-HE"
+    geo: Geo | None = None  # a place's coordinates
 
 
 @dataclass
@@ -154,7 +172,13 @@ class Record:
 
         def entities(items: list[dict[str, Any]]) -> list[Entity]:
             return [
-                Entity(**{**e, "mentions": [Span(**m) for m in e.get("mentions", [])]})
+                Entity(
+                    **{
+                        **e,
+                        "mentions": [Span(**m) for m in e.get("mentions", [])],
+                        "geo": None if e.get("geo") is None else Geo(**e["geo"]),
+                    }
+                )
                 for e in items
             ]
 

@@ -243,12 +243,16 @@ def read_ontology() -> Graph:
 
 
 def _ontology_value_types(ontology: Graph) -> dict[URIRef, str]:
-    """{kg: property: "@id" for object properties, its range CURIE for datatype properties}."""
+    """{kg: property: "@id" for object properties, its range CURIE for datatype properties,
+    "-" for plain strings (range xsd:string, or none)}."""
     types: dict[URIRef, str] = {}
     for prop in ontology.subjects(RDF.type, OWL.ObjectProperty):
         types[URIRef(str(prop))] = "@id"
     for prop in ontology.subjects(RDF.type, OWL.DatatypeProperty):
-        types[URIRef(str(prop))] = compact(str(ontology.value(prop, RDFS.range) or XSD.string))
+        datatype = ontology.value(prop, RDFS.range) or XSD.string
+        # Plain strings, as schema: text terms are: "@type": "xsd:string" would make a JSON-LD
+        # reader see "CN"^^xsd:string where the Turtle has the plain literal "CN".
+        types[URIRef(str(prop))] = "-" if datatype == XSD.string else compact(str(datatype))
     return types
 
 
