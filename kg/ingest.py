@@ -6,15 +6,21 @@ Two text formats are understood:
   optional ``图片列表:`` list of ``1. <name> - 尺寸: <W>x<H>`` images;
 * plain text: the first non-empty line is the title, the rest is the body.
 
+and saved news pages (``.html``, ``.htm``), read offline by trafilatura: the title, the
+publication date, the byline, the site name and the canonical URL from the page's metadata, and
+the body paragraphs of its main text without navigation, related links or footer.
+
 The body is the paragraphs joined by one blank line; every offset kg reports points into it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from kg.data import read_table
@@ -23,6 +29,7 @@ from kg.files import read_input
 from kg.model import Article, Image, Span
 
 MAX_ARTICLE_BYTES = 5_000_000
+HTML_SUFFIXES = (".html", ".htm")
 
 _HEADER = re.compile(r"^(标题|网址|图片列表)\s*[:：]\s*(.*)$")
 _IMAGE = re.compile(
@@ -46,6 +53,8 @@ def read_article(path: str | Path, published: str | None = None) -> Article:
         raise InputError(
             f"{name}: {len(raw)} bytes is too large (articles up to {MAX_ARTICLE_BYTES} bytes)"
         )
+    if path.suffix.lower() in HTML_SUFFIXES:
+        return parse_html(raw, source=path.name, published=published, where=name)
     text = decode(raw, name)
     return parse_article(text, source=path.name, published=published, where=name)
 
@@ -104,6 +113,126 @@ def parse_article(
         images=images,
         source=source,
     )
+
+
+def parse_html(
+    page: bytes | str,
+    source: str | None = None,
+    published: str | None = None,
+    where: str = "<html>",
+) -> Article:
+    """Parse a saved news page: title, date, byline, publisher, canonical URL and body.
+
+    `published` (YYYY-MM-DD) overrides the page's date; without either, the URL's date is used.
+    The publisher is the one `data/publishers.tsv` names for the URL's host, else the page's
+    site name. A page with no main text is refused (`InputError`).
+    """
+    data = page.encode("utf-8") if isinstance(page, str) else page
+    if not data.strip():
+        raise InputError(f"{where}: empty file (expected a saved HTML page)")
+    if b"\x00" in data:
+        raise InputError(f"{where}: binary file (NUL bytes; expected a saved HTML page)")
+    document = _extract_page(data, where)
+    title = _page_text(document.title)
+    lines = _page_text(document.text).split("\n")
+    paragraphs = [p for p in (_clean(line) for line in lines) if p]
+    if not title and paragraphs:
+        raise InputError(f"{where}: page has no title (expected <title>, og:title or <h1>)")
+    if paragraphs and paragraphs[0] == title:
+        paragraphs = paragraphs[1:]  # the headline repeated as the first line of the text
+    if not paragraphs:
+        raise InputError(
+            f"{where}: no article text found (expected a news page with paragraphs of text)"
+        )
+    body, spans = _join(paragraphs)
+    url = _page_url(document.url)
+    if published is not None:
+        published = check_date(published, where)
+    else:
+        published = _page_date(document.date) or (date_from_url(url) if url else None)
+    return Article(
+        title=title,
+        text=body,
+        paragraphs=spans,
+        url=url,
+        publisher=publisher_for(url) or _site_name(document.sitename),
+        published=published,
+        source=source,
+        authors=_authors(document.author),
+    )
+
+
+# trafilatura and htmldate log what they discard; kg reports problems itself, so these
+# messages must not reach stderr through logging's last-resort handler.
+for _name in ("trafilatura", "htmldate", "courlan", "justext"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+
+
+def _extract_page(data: bytes, where: str) -> Any:
+    """trafilatura's document of a page (metadata and main text); offline, nothing fetched."""
+    import trafilatura  # imported here: it takes a while, and only pages need it
+
+    try:
+        document = trafilatura.bare_extraction(
+            data,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            include_images=False,
+            include_links=False,
+            favor_precision=True,  # a page without an article gives nothing, not its menus
+            # Only dates the page states in its metadata and markup, no guesses from its text.
+            date_extraction_params={"original_date": True, "extensive_search": False},
+        )
+    except Exception as exc:  # lxml and trafilatura raise many kinds on broken input
+        raise InputError(
+            f"{where}: not a readable HTML page ({type(exc).__name__}: {exc})"
+        ) from exc
+    if document is None:
+        raise InputError(
+            f"{where}: no article text found (expected a news page with paragraphs of text)"
+        )
+    return document
+
+
+def _page_text(value: str | None) -> str:
+    """Page text as kg keeps text: NFC, Unix line ends, no control characters but newlines."""
+    text = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n").replace("\r", "\n"))
+    return "".join(c for c in text if c == "\n" or not _is_forbidden_control(c)).strip()
+
+
+def _page_url(value: str | None) -> str | None:
+    """The page's canonical URL (rel=canonical, og:url) when it is an absolute http(s) URL."""
+    if not value:
+        return None
+    try:
+        check_url(value, "page")
+    except InputError:
+        return None  # e.g. a relative canonical link: the page does not say where it lives
+    return value
+
+
+def _page_date(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
+
+
+def _site_name(value: str | None) -> str | None:
+    """The page's site name, unless it is only a host name (trafilatura's fallback)."""
+    name = _page_text(value)
+    if not name or re.fullmatch(r"[\w.-]+\.[a-z]{2,}", name, re.IGNORECASE):
+        return None
+    return name
+
+
+def _authors(value: str | None) -> list[str]:
+    """The byline's names: trafilatura joins several with '; '."""
+    names = (" ".join(part.split()) for part in _page_text(value).split(";"))
+    return list(dict.fromkeys(name for name in names if name))
 
 
 def _split_header_format(

@@ -16,9 +16,12 @@ import kg
 import kg.api
 from kg.api import Result, build, build_record, score_folder, write_result, write_results
 from kg.errors import InputError, KgError, MappingError, ValidationFailure
+from kg.model import Record
+from kg.vocab import SCHEMA
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "examples" / "xiongan-innovation.txt"
+EXAMPLE_PAGE = ROOT / "tests" / "fixtures" / "xiongan-innovation.html"
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +117,63 @@ def test_unexpected_stage_failures_become_kg_errors_naming_the_file(
     monkeypatch.setattr(kg.api, "extract_record", broken)
     with pytest.raises(KgError, match=r"xiongan-innovation.txt: extraction failed \(ValueError"):
         build(EXAMPLE)
+
+
+def test_linking_failures_become_kg_errors_naming_the_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(record: object, links: object) -> None:
+        raise ValueError("unexpected")
+
+    monkeypatch.setattr(kg.api, "link_record", broken)
+    with pytest.raises(KgError, match=r"xiongan-innovation.txt: linking failed \(ValueError"):
+        build(EXAMPLE)
+
+
+def facts(record: Record) -> dict[str, set[tuple[object, ...]]]:
+    """What a record states, by names and values (no offsets, no keys)."""
+
+    def name(key: str | None) -> str | None:
+        found = record.entity(key) if key else None
+        return found[1].name if found else None
+
+    return {
+        "people": {(e.name, *sorted(e.aliases)) for e in record.people},
+        "organizations": {(e.name, *sorted(e.aliases)) for e in record.organizations},
+        "places": {(e.name, *sorted(e.aliases), e.iso3166, *e.same_as) for e in record.places},
+        "posts": {(name(p.person), p.role, name(p.organization)) for p in record.posts},
+        "metrics": {
+            (
+                m.value,
+                m.unit,
+                m.qualifier,
+                m.kind,
+                m.what,
+                name(m.about),
+                m.period and m.period.value,
+            )
+            for m in record.metrics
+        },
+        "quotes": {(q.text, name(q.speaker)) for q in record.quotes},
+    }
+
+
+def test_a_saved_page_gives_what_its_text_version_gives(result: Result) -> None:
+    page = build(EXAMPLE_PAGE)
+    assert page.conforms
+    found, expected = facts(page.record), facts(result.record)
+    assert found == expected
+    assert all(expected.values()), "every category has something to compare"
+
+
+def test_a_saved_page_names_its_author(result: Result) -> None:
+    page = build(EXAMPLE_PAGE)
+    [author] = page.graph.objects(None, SCHEMA.author)
+    assert str(page.graph.value(author, SCHEMA.name)) == "Li Hongyu"
+    # The same article: its URL gives it the same IRI as the text version.
+    assert set(page.graph.subjects(SCHEMA.author, author)) == set(
+        result.graph.subjects(SCHEMA.headline, None)
+    )
 
 
 def test_score_folder_builds_and_scores_each_gold_pair(tmp_path: Path) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
 from kg.errors import InputError, KgError
-from kg.ingest import date_from_url, publisher_for, read_article
+from kg.ingest import date_from_url, parse_html, publisher_for, read_article
 from kg.model import Article, Image
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "examples" / "xiongan-innovation.txt"
+EXAMPLE_PAGE = Path(__file__).parent / "fixtures" / "xiongan-innovation.html"
 BAD_INPUTS = Path(__file__).parent / "bad_inputs"
 SHARED_ARTICLES = Path(__file__).parents[2] / "shared" / "articles"
 
@@ -31,6 +33,10 @@ BAD = [
     ("url-with-space.txt", "malformed URL"),
     ("bad-image-line.txt", "unreadable image line"),
     ("missing.txt", "no such file"),
+    ("empty.html", "empty file"),
+    ("png-renamed.html", "binary file"),
+    ("no-article-body.html", "no article text found"),
+    ("no-title.html", "page has no title"),
 ]
 
 
@@ -202,3 +208,127 @@ def test_the_example_is_the_shared_article() -> None:
     if not shared.is_file():
         pytest.skip("../shared/articles is not beside the repository")
     assert EXAMPLE.read_bytes() == shared.read_bytes()
+
+
+# --- saved HTML pages ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def page() -> Article:
+    return read_article(EXAMPLE_PAGE)
+
+
+def news_page(
+    body: str = "<p>The first paragraph of the story, with enough words in it to count.</p>"
+    "<p>The second paragraph of the story says a little more about what happened.</p>",
+    head: str = "",
+    title: str = "A headline",
+) -> str:
+    """A small saved page: `head` goes into <head>, `body` into <article>."""
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+        f"{head}</head><body><nav><a href='/'>Home</a> <a href='/world'>World</a></nav>"
+        f"<article><h1>{title}</h1>{body}</article><footer>Copyright 2025</footer></body></html>"
+    )
+
+
+class TestHtmlPage:
+    def test_title_url_publisher_date_and_byline(self, page: Article) -> None:
+        assert page.title == "Innovation flows in the air of Xiong'an, deputies say"
+        assert page.url == (
+            "https://www.chinadaily.com.cn/a/202503/06/WS67c97dc1a310c240449d921b.html"
+        )
+        assert page.publisher == "China Daily"
+        assert page.published == "2025-03-06"
+        assert page.authors == ["Li Hongyu"]
+        assert page.source == "xiongan-innovation.html"
+        assert page.language == "en"
+
+    def test_body_is_the_text_version_s_body(self, page: Article, example: Article) -> None:
+        assert page.text == example.text
+        assert page.paragraphs == example.paragraphs
+        assert_spans_slice_text(page)
+
+    def test_boilerplate_is_left_out(self, page: Article) -> None:
+        for words in ("Subscribe", "Related Stories", "Copyright", "Editor:", "[Photo/Xinhua]"):
+            assert words not in page.text
+
+    def test_published_option_overrides_the_page_date(self) -> None:
+        assert read_article(EXAMPLE_PAGE, published="2024-12-31").published == "2024-12-31"
+
+    def test_the_date_the_page_states(self) -> None:
+        head = (
+            "<link rel='canonical' href='https://www.example.com/news/story-1.html'>"
+            "<meta property='article:published_time' content='2024-01-03T08:00:00Z'>"
+        )
+        article = parse_html(news_page(head=head))
+        assert article.url == "https://www.example.com/news/story-1.html"
+        assert article.published == "2024-01-03"
+
+    def test_without_a_page_date_the_url_date_is_used(self) -> None:
+        head = "<link rel='canonical' href='https://www.example.com/news/2024/01/02/story.html'>"
+        assert parse_html(news_page(head=head)).published == "2024-01-02"
+
+    def test_a_page_with_no_date_has_none(self) -> None:
+        assert parse_html(news_page()).published is None
+
+    def test_the_site_name_names_a_publisher_the_host_table_lacks(self) -> None:
+        head = (
+            "<link rel='canonical' href='https://news.example.com/a/story.html'>"
+            "<meta property='og:site_name' content='Example News'>"
+        )
+        assert parse_html(news_page(head=head)).publisher == "Example News"
+
+    def test_the_host_table_names_a_known_host_s_publisher(self) -> None:
+        head = (
+            "<link rel='canonical' href='https://www.bbc.co.uk/news/business-1'>"
+            "<meta property='og:site_name' content='BBC News'>"
+        )
+        assert parse_html(news_page(head=head)).publisher == "BBC"
+
+    def test_a_host_name_is_not_a_publisher_name(self) -> None:
+        page = news_page(title="A headline - News.example.com")
+        assert parse_html(page).publisher is None
+
+    def test_a_relative_canonical_link_is_no_url(self) -> None:
+        head = "<link rel='canonical' href='/a/story.html'>"
+        assert parse_html(news_page(head=head)).url is None
+
+    def test_several_authors(self) -> None:
+        head = "<meta name='author' content='Jane Roe; Richard Miles'>"
+        assert parse_html(news_page(head=head)).authors == ["Jane Roe", "Richard Miles"]
+
+    def test_a_page_without_a_byline_has_no_authors(self) -> None:
+        assert parse_html(news_page()).authors == []
+
+    def test_a_page_in_another_encoding(self, tmp_path: Path) -> None:
+        text = news_page(
+            head="<meta http-equiv='Content-Type' content='text/html; charset=gbk'>",
+            body="<p>河北省 is a province of China, and this paragraph says so in two scripts.</p>",
+        ).replace("<meta charset='utf-8'>", "")
+        path = tmp_path / "gbk.html"
+        path.write_bytes(text.encode("gbk"))
+        assert read_article(path).text.startswith("河北省 is a province")
+
+    def test_htm_pages_too(self, tmp_path: Path) -> None:
+        path = tmp_path / "story.HTM"
+        path.write_text(news_page(), encoding="utf-8")
+        assert read_article(path).title == "A headline"
+
+    def test_nothing_is_fetched(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise AssertionError("reading a page opened a connection")
+
+        monkeypatch.setattr(socket.socket, "connect", refuse)
+        monkeypatch.setattr(socket, "getaddrinfo", refuse)
+        assert read_article(EXAMPLE_PAGE).authors == ["Li Hongyu"]
+
+    def test_a_broken_parser_is_an_input_error(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import trafilatura
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise ValueError("bad markup")
+
+        monkeypatch.setattr(trafilatura, "bare_extraction", broken)
+        with pytest.raises(InputError, match=r"page\.html: not a readable HTML page \(ValueError"):
+            parse_html(news_page(), where="page.html")
