@@ -7,8 +7,9 @@
     >>> kg.write_result(result, "output/")  # output/xiongan-innovation.ttl, .jsonld
 
 The stages are modules of their own (`kg.ingest`, `kg.extract`, `kg.link`, `kg.mapping`,
-`kg.validate`, `kg.serialize`, `kg.loader`, `kg.sparql`); this package re-exports their public
-functions and the record model.
+`kg.validate`, `kg.serialize`, `kg.loader`, `kg.sparql`), and so is validating files for CI
+(`kg.conformance`, reported by `kg.reports`); this package re-exports their public functions and
+the record model.
 """
 
 from kg.api import (
