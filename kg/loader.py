@@ -229,10 +229,10 @@ def _merge(old: GraphData | None, new: GraphData) -> GraphData:
     )
 
 
-# pySHACL takes ~0.3 s per article (it parses its SPARQL constraints again for each), nearly all
-# of a load's time, so with `workers` > 1 many articles are validated in worker processes; for
-# fewer than this, starting the workers (~1-2 s each) costs more than it saves.
-PARALLEL_FROM = 16
+# pySHACL takes ~0.1 s per article, most of a load's time, so with `workers` > 1 many
+# articles are validated in worker processes; for fewer than this, starting the workers
+# (~2 s each) costs more than it saves.
+PARALLEL_FROM = 40
 
 
 def default_workers() -> int:
