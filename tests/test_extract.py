@@ -117,6 +117,11 @@ def test_posts(body: str, expected: set[tuple[str, str, str]]) -> None:
             id="percent-next-to-a-month",
         ),
         pytest.param(
+            "The number of new foreign-invested enterprises reached 2,011.",
+            {(Decimal(2011), "enterprise", "exact")},
+            id="counted-noun-before-the-number",
+        ),
+        pytest.param(
             "Nearly 40 percent of the workers left.",
             {(Decimal(40), "percent", "approximately")},
             id="nearly-is-approximate",

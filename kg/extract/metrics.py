@@ -170,6 +170,8 @@ def _amount(text: str, sentence: Sentence, match: re.Match[str]) -> _Amount | No
     end = match.end()
     unit, end = _unit_after(text, end, sentence.end, currency)
     if unit is None:
+        unit = _counted_before(text[sentence.start : match.start()])
+    if unit is None:
         return None
     if _is_date_part(text, match, unit, currency, scale):
         return None
@@ -231,6 +233,15 @@ def _unit_after(text: str, pos: int, limit: int, currency: str | None) -> tuple[
 
 
 _PRODUCT = re.compile(r"\s[A-Z][a-z]+\s(?:[A-Z]{1,3}\d{2,4}[a-z]*|[1-9]\d{2})(?=\s[a-z])")
+
+
+_NUMBER_OF = re.compile(r"\b(?:number|total) of (?:[a-z-]+ ){0,3}?([a-z-]+s)\b")
+
+
+def _counted_before(clause: str) -> str | None:
+    """ "The number of new enterprises reached 2,011": the noun counted comes before."""
+    found = list(_NUMBER_OF.finditer(clause))
+    return _singular(found[-1].group(1)) if found else None
 
 
 def _counted_noun(rest: str) -> tuple[str, int] | None:
@@ -376,13 +387,12 @@ def _what(text: str, sentence: Sentence, amount: _Amount, kind: str) -> str:
     ).strip(" ,")
     subject = re.sub(r"^(?:the|a|an|in total|according to \w+)\s+", "", subject, flags=re.I)
     subject = " ".join(subject.split()[-8:])
-    if unit_is_count(amount.unit):
-        phrase = text[amount.end - len(amount.unit) - 2 : amount.end]
-        noun_phrase = re.search(
-            r"(?<![a-z])(?!(?:trillion|billion|million|thousand)\b)[a-z][a-z\- ]*$",
-            text[amount.number_start : amount.end],
-        )
-        return (noun_phrase.group().strip() if noun_phrase else phrase).strip() or amount.unit
+    noun_phrase = re.search(
+        r"(?<![a-z])(?!(?:trillion|billion|million|thousand)\b)[a-z][a-z\- ]*$",
+        text[amount.number_start : amount.end],
+    )
+    if unit_is_count(amount.unit) and noun_phrase:
+        return noun_phrase.group().strip()
     prefix = {"change": "change in ", "share": "share of "}.get(kind, "")
     return (prefix + subject).strip() or text[amount.start : amount.end]
 
