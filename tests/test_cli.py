@@ -320,6 +320,58 @@ def test_extract_then_map_gives_the_same_files_as_build(tmp_path: Path, built: P
         assert (tmp_path / "out" / name).read_bytes() == (built / name).read_bytes(), name
 
 
+def test_a_saved_page_builds_like_its_text_version(tmp_path: Path, built: Path) -> None:
+    page = ROOT / "tests" / "fixtures" / "xiongan-innovation.html"
+    result = run_kg("build", page, "-o", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    data = json.loads((tmp_path / "out" / "xiongan-innovation.jsonld").read_text("utf-8"))
+    assert [author["name"] for author in data["author"]] == ["Li Hongyu"]
+    text = json.loads((built / "xiongan-innovation.jsonld").read_text("utf-8"))
+    for group in ("people", "organizations", "places", "posts", "metrics", "quotes"):
+        assert data[group] == text[group], group
+
+
+def test_links_of_your_own_in_build_extract_and_map(tmp_path: Path) -> None:
+    links = tmp_path / "links.csv"
+    links.write_text(
+        "type,name,id\norganization,National People's Congress,https://example.org/npc\n",
+        encoding="utf-8",
+    )
+    npc = "https://example.org/kg/organization/national-people-s-congress"
+
+    def same_as(out: Path) -> list[str]:
+        data = json.loads((out / "xiongan-innovation.jsonld").read_text("utf-8"))
+        [found] = [org for org in data["organizations"] if org["@id"] == npc]
+        return list(found.get("sameAs", []))
+
+    result = run_kg("build", EXAMPLE, "-o", tmp_path / "built", "--links", links, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert same_as(tmp_path / "built") == ["https://example.org/npc"]
+
+    record = tmp_path / "xiongan-innovation.record.json"
+    assert run_kg("extract", EXAMPLE, "-o", record, cwd=tmp_path).returncode == 0
+    assert run_kg("map", record, "-o", tmp_path / "plain", cwd=tmp_path).returncode == 0
+    assert same_as(tmp_path / "plain") == []
+    result = run_kg("map", record, "-o", tmp_path / "mapped", "--links", links, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert same_as(tmp_path / "mapped") == ["https://example.org/npc"]
+
+    record = tmp_path / "linked.record.json"
+    assert run_kg("extract", EXAMPLE, "-o", record, "--links", links, cwd=tmp_path).returncode == 0
+    [org] = [o for o in json.loads(record.read_text("utf-8"))["organizations"] if o["key"] in npc]
+    assert org["same_as"] == ["https://example.org/npc"]
+
+
+def test_a_bad_links_file_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    links = tmp_path / "links.csv"
+    links.write_text("type,name,id\ncompany,Federal Reserve,Q53536\n", encoding="utf-8")
+    result = run_kg("build", EXAMPLE, "-o", tmp_path / "out", "--links", links, cwd=tmp_path)
+    assert result.returncode == 2
+    assert_one_error_line(result.stderr, f"kg: {links}: line 2: type 'company' unknown")
+    assert not (tmp_path / "out").exists()
+
+
 def test_map_refuses_an_invalid_record_with_json_pointers(tmp_path: Path) -> None:
     record = tmp_path / "record.json"
     assert run_kg("extract", EXAMPLE, "-o", record, cwd=tmp_path).returncode == 0

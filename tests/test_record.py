@@ -20,6 +20,7 @@ from kg.model import (
     RECORD_VERSION,
     Article,
     Entity,
+    Geo,
     Image,
     Metric,
     Period,
@@ -299,6 +300,7 @@ def test_schema_is_valid_draft_2020_12() -> None:
 SCHEMA_DEFS = {
     "article": Article,
     "entity": Entity,
+    "geo": Geo,
     "image": Image,
     "metric": Metric,
     "period": Period,
