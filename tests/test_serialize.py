@@ -36,6 +36,7 @@ from kg.serialize import (
     terms,
     write_outputs,
 )
+from kg.validate import validate_graph
 from kg.vocab import KG, PREFIXES, SCHEMA
 
 ROOT = Path(__file__).parent.parent
@@ -332,6 +333,24 @@ def test_jsonld_passes_its_json_schema(graph: Graph) -> None:
     validator = jsonschema.Draft202012Validator(schema)
     errors = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(jsonld_document(graph))]
     assert errors == []
+
+
+def test_jsonld_of_a_byline_passes_its_json_schema_and_the_shapes(record: Record) -> None:
+    record.article.authors = ["Li Hongyu", "Ni Yuefeng"]  # a new person, and one of the record
+    graph = map_record(record)
+    assert validate_graph(graph).conforms
+    document = jsonld_document(graph)
+    schema = json.loads(JSONLD_SCHEMA.read_text(encoding="utf-8"))
+    errors = jsonschema.Draft202012Validator(schema).iter_errors(document)
+    assert [f"{e.json_path}: {e.message}" for e in errors] == []
+    assert [author["@id"].rsplit("/", 1)[1] for author in document["author"]] == [
+        "li-hongyu",
+        "ni-yuefeng",
+    ]
+    assert len(list(graph.objects(URIRef(document["author"][1]["@id"]), SCHEMA.name))) == 1
+    assert isomorphic(
+        Graph().parse(data=serialize_graph(graph, Format.TTL), format="turtle"), graph
+    )
 
 
 def test_json_schema_catches_a_wrong_qualifier(graph: Graph) -> None:
