@@ -1,0 +1,251 @@
+"""Benchmark kg over a corpus: each stage, end to end, and the plain rdflib + pySHACL stack on the
+same articles. Not a test: it prints articles per second, triples per second and peak memory.
+
+    python benchmarks/corpus.py --articles 1000
+    python benchmarks/corpus.py --articles 200 --keep bench-corpus/
+
+The corpus is `--articles` article files made from the shared articles (or examples/ without
+them) by `benchmarks/articles.py`: people renamed, amounts changed, paragraphs reordered, and
+each its own URL, so its own article IRI. Each pipeline runs in a child process of its own, so
+its peak RSS is its own and neither warms the other's caches; start-up (imports, shapes) is
+inside the timing.
+
+- **kg**: per article, the stages one after the other — ingest (`read_article`), extract
+  (`extract_record`, `link_record`), map, validate (kg's shapes), serialize (Turtle and
+  JSON-LD, `render_outputs`), write (atomic) — the time of each summed over the corpus.
+- **plain**: what a script with the usual libraries does for the same articles: kg's extractor
+  and mapper give the rdflib graph, then `pyshacl.validate` with the shapes file, rdflib's Turtle
+  writer and rdflib's JSON-LD writer (with kg's context), each file written.
+
+`KG_FAST=0` in the environment turns kg's fast paths off (they must give the same bytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))  # measure the checkout's kg, installed or not
+sys.path.insert(0, str(HERE))
+
+from articles import source_articles, variant_text  # noqa: E402
+
+STAGES = ("ingest", "extract", "map", "validate", "serialize", "write")
+
+
+@dataclass
+class Run:
+    """One pipeline over the corpus: seconds per stage, totals and the child's peak RSS."""
+
+    name: str
+    articles: int = 0
+    triples: int = 0
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    failed: int = 0
+
+
+def main() -> int:
+    args = _arguments()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kg-bench-corpus-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        files = make_corpus(args.articles, work / "articles")
+        runs = [
+            in_child(run_kg, files, work / "kg"),
+            in_child(run_plain, files, work / "plain"),
+        ]
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print_table(runs)
+    return 0
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=1000, help="articles in the corpus (1000)")
+    parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
+    return parser.parse_args()
+
+
+# --- the corpus ----------------------------------------------------------------------------------
+
+
+def make_corpus(count: int, folder: Path) -> list[Path]:
+    """`count` article files, variants of the source articles."""
+    import kg
+
+    started = time.monotonic()
+    sources = source_articles()
+    texts = [path.read_text("utf-8") for path in sources]
+    people = [[p.name for p in kg.extract_file(path).people] for path in sources]
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i in range(count):
+        s = i % len(sources)
+        path = folder / f"{i:06d}-{sources[s].stem}.txt"
+        path.write_text(variant_text(texts[s], i, people[s]), "utf-8")
+        files.append(path)
+    seconds = time.monotonic() - started
+    print(f"{count} articles from {len(sources)} sources made in {seconds:.1f} s", flush=True)
+    return files
+
+
+def in_child(pipeline: Callable[[list[Path], Path], Run], files: list[Path], out: Path) -> Run:
+    """Run a pipeline in a fresh process (spawned: nothing inherited) and return its numbers."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1, maxtasksperchild=1) as pool:
+        run: Run = pool.apply(_timed, (pipeline, files, out))
+    print(f"{run.name}: {run.articles} articles in {run.seconds:.1f} s", flush=True)
+    return run
+
+
+def _timed(pipeline: Callable[[list[Path], Path], Run], files: list[Path], out: Path) -> Run:
+    started = time.monotonic()
+    run = pipeline(files, out)
+    run.seconds = time.monotonic() - started
+    run.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return run
+
+
+class _Clock:
+    """Adds the time since the last tick to a stage's total."""
+
+    def __init__(self, totals: dict[str, float]) -> None:
+        self.totals = totals
+        self.last = time.perf_counter()
+
+    def tick(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.totals[stage] = self.totals.get(stage, 0.0) + now - self.last
+        self.last = now
+
+
+# --- the two pipelines ---------------------------------------------------------------------------
+
+
+def run_kg(files: list[Path], out: Path) -> Run:
+    from kg.extract import extract_record
+    from kg.files import ensure_dir, write_all_atomic
+    from kg.ingest import read_article
+    from kg.link import link_record
+    from kg.mapping import map_record
+    from kg.serialize import render_outputs
+    from kg.validate import validate_graph
+
+    run = Run("kg")
+    ensure_dir(out)
+    for path in files:
+        clock = _Clock(run.stages)
+        article = read_article(path)
+        clock.tick("ingest")
+        record = link_record(extract_record(article), None)
+        clock.tick("extract")
+        graph = map_record(record)
+        clock.tick("map")
+        report = validate_graph(graph)
+        clock.tick("validate")
+        if not report.conforms:
+            run.failed += 1
+            continue
+        outputs = render_outputs(graph, path.stem)
+        clock.tick("serialize")
+        write_all_atomic({out / name: data for name, data in outputs.items()})
+        clock.tick("write")
+        run.articles += 1
+        run.triples += len(graph)
+    return run
+
+
+def run_plain(files: list[Path], out: Path) -> Run:
+    import json
+
+    import pyshacl
+
+    from kg.extract import extract_record
+    from kg.ingest import read_article
+    from kg.link import link_record
+    from kg.mapping import map_record
+
+    shapes = ROOT / "shapes" / "kg.shacl.ttl"
+    context = json.loads((ROOT / "ontology" / "context.jsonld").read_text("utf-8"))["@context"]
+    run = Run("plain rdflib + pySHACL")
+    out.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        clock = _Clock(run.stages)
+        article = read_article(path)
+        clock.tick("ingest")
+        record = link_record(extract_record(article), None)
+        clock.tick("extract")
+        graph = map_record(record)
+        clock.tick("map")
+        conforms, _, _ = pyshacl.validate(
+            graph, shacl_graph=str(shapes), allow_warnings=True, do_owl_imports=False
+        )
+        clock.tick("validate")
+        if not conforms:
+            run.failed += 1
+            continue
+        turtle = graph.serialize(format="turtle", encoding="utf-8")
+        jsonld = graph.serialize(format="json-ld", context=context, encoding="utf-8")
+        clock.tick("serialize")
+        (out / f"{path.stem}.ttl").write_bytes(turtle)
+        (out / f"{path.stem}.jsonld").write_bytes(jsonld)
+        clock.tick("write")
+        run.articles += 1
+        run.triples += len(graph)
+    return run
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+
+def print_table(runs: list[Run]) -> None:
+    kg_run, plain = runs
+    print()
+    print(f"{'':<22}" + "".join(f"{run.name:>26}" for run in runs) + f"{'kg / plain':>12}")
+    for stage in STAGES:
+        cells = "".join(_stage_cell(run, stage) for run in runs)
+        ratio = _ratio(plain.stages.get(stage, 0.0), kg_run.stages.get(stage, 0.0))
+        print(f"{stage:<22}{cells}{ratio:>12}")
+    rows: list[tuple[str, Callable[[Run], Any]]] = [
+        ("end to end, seconds", lambda r: f"{r.seconds:.1f}"),
+        ("articles/s", lambda r: f"{r.articles / r.seconds:,.1f}"),
+        ("triples/s", lambda r: f"{r.triples / r.seconds:,.0f}"),
+        ("articles (failed)", lambda r: f"{r.articles} ({r.failed})"),
+        ("triples", lambda r: f"{r.triples:,}"),
+        ("peak RSS, MB", lambda r: f"{r.peak_rss_mb:,.0f}"),
+    ]
+    for label, cell in rows:
+        ratio = _ratio(plain.seconds, kg_run.seconds) if label.startswith("end") else ""
+        print(f"{label:<22}" + "".join(f"{cell(run):>26}" for run in runs) + f"{ratio:>12}")
+    print("\nstage cells: ms per article (articles/s of that stage alone); "
+          "kg / plain: how many times faster kg is")  # fmt: skip
+
+
+def _stage_cell(run: Run, stage: str) -> str:
+    seconds = run.stages.get(stage, 0.0)
+    count = max(run.articles + run.failed, 1)
+    rate = f"{count / seconds:,.0f}/s" if seconds else "-"
+    return f"{1000 * seconds / count:>13.2f} ms {rate:>9}"
+
+
+def _ratio(plain: float, kg: float) -> str:
+    return f"{plain / kg:.1f}x" if kg and plain else "-"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
