@@ -35,10 +35,10 @@ SHARED = ROOT.parent / "shared" / "articles"
 sys.path.insert(0, str(ROOT))  # measure the checkout's kg, installed or not
 
 import kg  # noqa: E402
-from kg.loader import default_workers  # noqa: E402
 from kg.mapping import map_record  # noqa: E402
 from kg.model import Record  # noqa: E402
 from kg.serialize import Format, serialize_graph  # noqa: E402
+from kg.workers import default_workers  # noqa: E402
 
 
 def main() -> int:

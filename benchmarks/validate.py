@@ -34,9 +34,9 @@ import pyoxigraph  # noqa: E402
 from load import copy_of  # noqa: E402  (benchmarks/load.py: the same copies, other IRIs)
 
 import kg  # noqa: E402
-from kg.loader import default_workers  # noqa: E402
 from kg.mapping import map_record  # noqa: E402
 from kg.serialize import Format, serialize_graph  # noqa: E402
+from kg.workers import default_workers  # noqa: E402
 
 Row = tuple[str, int, int, float, str]  # name, files, triples, seconds, note
 

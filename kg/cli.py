@@ -15,6 +15,7 @@ Results go to stdout, diagnostics to stderr as `kg: <file>: <problem>`.
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import sys
@@ -22,15 +23,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from kg.api import Result, build, build_record, extract_file, score_folder, write_results
+from kg.api import Result, build_record, extract_file, score_folder, write_results
 from kg.conformance import FAIL_ON, INFERENCE, ValidationRun, validate_files
 from kg.consistency import check_consistency
+from kg.corpus import ArticleOutcome, build_corpus, format_corpus_report
 from kg.errors import InputError, KgError, StoreError, ValidationFailure
 from kg.evaluate import format_scores, sum_scores
 from kg.files import write_atomic
 from kg.link import Links, link_record, read_links
-from kg.loader import PROTOCOLS, LoadReport, default_workers, load, plural
+from kg.loader import PROTOCOLS, LoadReport, load, plural
 from kg.mapping import DEFAULT_BASE, check_base
+from kg.progress import MODES, progress_display
 from kg.record import read_record, write_record
 from kg.reports import ReportFormat, format_run
 from kg.serialize import Format
@@ -38,6 +41,7 @@ from kg.server import DEFAULT_BIND, DEFAULT_PORT, serve
 from kg.sparql import DEFAULT_TIMEOUT, ResultFormat, format_result, query, read_query
 from kg.store import default_store_dir
 from kg.validate import format_report
+from kg.workers import default_workers
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -67,15 +71,57 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     if not args.load and (args.store or args.endpoint):
         raise InputError("--store and --endpoint need --load (kg build ... --load --store DIR)")
-    links = _links(args)
-    results = [
-        build(path, base=args.base, published=args.published, links=links) for path in args.articles
-    ]
-    written = _write_conforming(results, args.output, args.formats)
-    _print_paths(written)
-    if args.load:
-        _print_load(_load(written, args))
-    return 0
+    single = _one_article(args.articles)
+    show = progress_display("none" if single else args.progress, "built", "article")
+    failed = 0
+
+    def progress(done: int, total: int, article: ArticleOutcome) -> None:
+        nonlocal failed
+        failed += not article.ok
+        show(done, total, failed=failed)
+
+    try:
+        report = build_corpus(
+            args.articles,
+            args.output,
+            jobs=args.jobs or default_workers(),
+            formats=args.formats,
+            combined=args.combined,
+            base=args.base,
+            published=args.published,
+            links=_links(args),
+            progress=progress,
+        )
+    finally:
+        show.close()
+    if single:
+        [article] = report.articles
+        if not article.ok:
+            return _article_failed(article)
+        _print_paths([*article.files, *filter(None, [report.combined])])
+    else:
+        for article in report.failed:
+            _say(article.error or "")
+        print(format_corpus_report(report), end="")
+    if args.load and report.files:
+        _print_load(_load(report.files, args))
+    return report.exit_code
+
+
+def _one_article(paths: Sequence[Path]) -> bool:
+    """One article file named on its own: reported as its files written, or its one error."""
+    if len(paths) != 1 or paths[0].is_dir():
+        return False
+    return paths[0].exists() or glob.escape(str(paths[0])) == str(paths[0])
+
+
+def _article_failed(article: ArticleOutcome) -> int:
+    if article.report is not None:
+        print(article.report, file=sys.stderr)
+        _say(f"{article.path.name}: does not conform to the shapes (nothing written)")
+    else:
+        _say(article.error or "")
+    return article.exit_code
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -294,14 +340,42 @@ def _parser() -> argparse.ArgumentParser:
         "build",
         cmd_build,
         "read, extract, map and validate articles; write DIR/<stem>.ttl and .jsonld",
-        "kg build examples/xiongan-innovation.txt -o output/ --format nt",
+        "kg build examples/xiongan-innovation.txt -o output/ --format nt\n"
+        "  kg build articles/ -o out/ -j 0 --combined out/corpus.nq\n\n"
+        "Each article is built on its own: one that fails is listed at the end and the others\n"
+        "are written. exit codes: 0 all built, 1 some do not conform, 2 some could not be read\n"
+        "(or a usage or output error), 3 a stage failed on some (a bug)",
     )
     build_cmd.add_argument(
-        "articles", nargs="+", type=Path, metavar="ARTICLE", help="article files (.txt, .html)"
+        "articles",
+        nargs="+",
+        type=Path,
+        metavar="ARTICLE",
+        help="article files (.txt .html .htm), folders (recursively) or glob patterns",
     )
     _output_options(build_cmd)
     _published_option(build_cmd)
     _links_option(build_cmd)
+    build_cmd.add_argument(
+        "-j",
+        "--jobs",
+        type=_count,
+        default=1,
+        metavar="N",
+        help="build in N processes (default 1; 0: one per CPU); the output is the same",
+    )
+    build_cmd.add_argument(
+        "--combined",
+        type=Path,
+        metavar="FILE.nq",
+        help="also write the whole corpus as one N-Quads file, a named graph per article",
+    )
+    build_cmd.add_argument(
+        "--progress",
+        choices=MODES,
+        default="auto",
+        help="auto (default): a bar on a terminal, else a line every 100 articles or 10 s",
+    )
     build_cmd.add_argument(
         "--load", action="store_true", help="then load the files written (see kg load)"
     )

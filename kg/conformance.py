@@ -32,11 +32,9 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -61,6 +59,7 @@ from kg.record import record_problems
 from kg.safety import fetching_queries, is_kg_context, resolve_contexts, xml_declaration
 from kg.validate import Finding, Inference, ValidationReport, validate_graph
 from kg.vocab import ITSRDF, KG, NIF, SCHEMA
+from kg.workers import process_map
 
 # kg's own checks, named like shapes so every finding has a rule IRI (SARIF's rule id).
 CHECKS = "https://w3id.org/kg-news/checks#"
@@ -264,17 +263,9 @@ def _run(
 ) -> Iterator[FileResult]:
     workers = min(jobs, len(files))
     jobs_list = [(options, path) for path in files]
-    if workers < 2:
-        done: Iterable[FileResult] = (_check_job(job) for job in jobs_list)
-        yield from _reporting(done, len(files), progress)
-        return
-    # spawn, as kg load does: a forked child of a process with threads may deadlock.
-    context = multiprocessing.get_context("spawn")
     chunk = max(1, min(8, len(files) // (workers * 4)))
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        yield from _reporting(
-            pool.map(_check_job, jobs_list, chunksize=chunk), len(files), progress
-        )
+    done = process_map(_check_job, jobs_list, workers=workers, chunksize=chunk)
+    yield from _reporting(done, len(files), progress)
 
 
 def _reporting(

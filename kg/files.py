@@ -3,15 +3,17 @@
 Each file is written to a temporary file in the same directory (so the final `os.replace` is a
 rename on one file system), flushed to disk, then renamed over the target. A group of files is
 staged completely before the first rename, so a failure while writing any of them leaves none
-of them behind.
+of them behind. A file written piece by piece (`open_atomic`) appears when it is complete.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from kg.errors import InputError, OutputError
 
@@ -67,17 +69,30 @@ def ensure_dir(path: Path) -> None:
         raise OutputError(f"{path}: cannot create directory ({exc.strerror})") from exc
 
 
+@contextmanager
+def open_atomic(path: Path) -> Iterator[BinaryIO]:
+    """A file to write `path` through, piece by piece: it replaces `path` when the block ends,
+    and is removed if the block raises, so `path` is never seen half written."""
+    path = Path(path)
+    temp, handle = _open_temp(path)
+    try:
+        with handle:
+            yield handle
+            try:
+                handle.flush()
+                os.fsync(handle.fileno())
+            except OSError as exc:
+                raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
+        _replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)  # gone after the rename; left over after a failure
+
+
 def _stage(path: Path, data: bytes) -> Path:
     """Write `data` to a new temporary file beside `path` and flush it to disk."""
+    temp, handle = _open_temp(path)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
-    temp = Path(name)
-    try:
-        # mkstemp makes the file private (0600); outputs get the usual umask-based mode.
-        os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as handle:
+        with handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -87,6 +102,23 @@ def _stage(path: Path, data: bytes) -> Path:
             raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
         raise
     return temp
+
+
+def _open_temp(path: Path) -> tuple[Path, BinaryIO]:
+    """A new temporary file beside `path` (so renaming it over `path` is one step), open."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
+    temp = Path(name)
+    try:
+        # mkstemp makes the file private (0600); outputs get the usual umask-based mode.
+        os.fchmod(fd, 0o666 & ~_UMASK)
+        return temp, os.fdopen(fd, "wb")
+    except OSError as exc:
+        os.close(fd)
+        temp.unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
 
 
 def _replace(temp: Path, path: Path) -> None:

@@ -27,13 +27,10 @@ unavailable (`EndpointUnavailable`) the graphs not yet sent are reported as not 
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, Protocol
@@ -48,6 +45,7 @@ from kg.serialize import Format
 from kg.store import default_store_dir, open_store
 from kg.validate import validate_graph
 from kg.vocab import RDF, SCHEMA
+from kg.workers import process_map
 
 Protocol_ = Literal["gsp", "update"]
 PROTOCOLS: tuple[str, ...] = ("gsp", "update")
@@ -235,32 +233,13 @@ def _merge(old: GraphData | None, new: GraphData) -> GraphData:
 PARALLEL_FROM = 40
 
 
-def default_workers() -> int:
-    """The CPUs this process may use: what `kg load` validates with."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every platform
-        return os.cpu_count() or 1
-
-
 def _validate_articles(graphs: list[GraphData], workers: int = 1) -> None:
     """SHACL-validate article graphs; the first that does not conform (in file order) raises
     `ValidationFailure`. The files of one graph agree, so each graph is validated once."""
     workers = min(workers, len(graphs) // (PARALLEL_FROM // 2))
-    if workers < 2:
-        problems: Iterable[str | None] = map(_conformance_problem, graphs)
-        _raise_first(problems)
-        return
-    # spawn, not fork: the embedded store may be open, and RocksDB's threads do not survive a
-    # fork. A spawned worker imports the caller's main module again, which is why parallel
-    # validation is asked for (`workers`), not assumed: a script must guard its entry point.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        try:
-            _raise_first(pool.map(_conformance_problem, graphs, chunksize=4))
-        except ValidationFailure:
-            pool.shutdown(cancel_futures=True)
-            raise
+    # Stopping at the first problem cancels the work not yet started.
+    with closing(process_map(_conformance_problem, graphs, workers=workers, chunksize=4)) as found:
+        _raise_first(found)
 
 
 def _raise_first(problems: Iterable[str | None]) -> None:

@@ -1,0 +1,392 @@
+"""Build a corpus: many articles, each on its own, in worker processes, into one folder.
+
+    >>> report = build_corpus(["articles/"], "out/", jobs=2, combined="out/corpus.nq")
+    >>> report.exit_code, [outcome.error for outcome in report.failed]   # doctest: +SKIP
+    (2, ['articles/broken.txt: binary file (NUL bytes; expected UTF-8 text)'])
+    >>> print(format_corpus_report(report))                              # doctest: +SKIP
+
+Each article goes through `kg.build` and, when it conforms, its files are written at once,
+atomically (all of them or none). An article that cannot be read, does not conform, or makes a
+stage fail is recorded with a one-line reason, and the others go on. Only an output that cannot
+be written stops the build (`OutputError`): every article after it would fail the same way.
+
+Inputs are files, folders (read recursively, sorted; `.txt .html .htm`, hidden names skipped)
+and glob patterns (expanded here too, for shells that do not). An article found in a folder, or
+by a pattern, is written to the same relative folder under `out_dir` (a BBC-style corpus has a
+`business/001.txt` and a `politics/001.txt`); an article named on its own goes to `out_dir`.
+
+The output is the same bytes whatever `jobs` is: an article's files depend on it alone, and the
+combined N-Quads file gets each article's named graph appended in input order as it finishes,
+through a temporary file renamed at the end, so no corpus-sized graph is ever in memory.
+"""
+
+from __future__ import annotations
+
+import glob
+import time
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import ExitStack, closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from kg.api import Result, build
+from kg.errors import InputError, KgError, OutputError, ValidationFailure
+from kg.files import ensure_dir, open_atomic, write_all_atomic
+from kg.link import Links
+from kg.loader import plural
+from kg.mapping import DEFAULT_BASE, check_base
+from kg.serialize import Format, render_outputs
+from kg.validate import format_report
+from kg.workers import process_map
+
+ARTICLE_SUFFIXES = (".txt", ".html", ".htm")
+# What is counted per article, in the order of the summary table.
+TALLIED = (
+    "triples",
+    "people",
+    "organizations",
+    "places",
+    "posts",
+    "metrics",
+    "quotes",
+    "violations",
+    "warnings",
+)
+# Record list -> the IRI path segment of its entities (`{base}person/{key}`).
+ENTITY_TYPES = {"people": "person", "organizations": "organization", "places": "place"}
+_EXPECTED = ", ".join(ARTICLE_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class CorpusArticle:
+    """An article file to build, and the folder under the output folder its files go to."""
+
+    path: Path
+    folder: Path = Path()
+
+
+@dataclass(frozen=True)
+class ArticleOutcome:
+    """What became of one article: the files written, or why none were."""
+
+    path: Path
+    files: tuple[Path, ...] = ()
+    error: str | None = None  # one line, `<file>: <what>`; None when the files were written
+    exit_code: int = 0  # the error's (`KgError.exit_code`): 1 does not conform, 2 input, 3 bug
+    report: str | None = None  # the SHACL report of an article that does not conform
+    counts: Mapping[str, int] = field(default_factory=dict)  # TALLIED names, for this article
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class CorpusReport:
+    """Every article's outcome in input order, with totals for the summary table."""
+
+    articles: tuple[ArticleOutcome, ...]
+    distinct: Mapping[str, int]  # people, organizations, places: distinct IRIs in the corpus
+    seconds: float
+    jobs: int
+    combined: Path | None = None  # the N-Quads file of the whole corpus, when written
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def built(self) -> list[ArticleOutcome]:
+        return [a for a in self.articles if a.ok]
+
+    @property
+    def failed(self) -> list[ArticleOutcome]:
+        return [a for a in self.articles if not a.ok]
+
+    @property
+    def files(self) -> list[Path]:
+        """The article files written (not the combined file), in input order."""
+        return [path for article in self.articles for path in article.files]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every article was built, else the highest of the failures' exit codes:
+        3 if a stage failed (a bug), 2 if an article could not be read, 1 if only some
+        did not conform."""
+        return max((a.exit_code for a in self.failed), default=0)
+
+    def total(self, name: str) -> int:
+        """A TALLIED count summed over the articles."""
+        return sum(a.counts.get(name, 0) for a in self.articles)
+
+    @property
+    def rate(self) -> float:
+        """Articles per second, failed ones included."""
+        return len(self.articles) / self.seconds if self.seconds > 0 else 0.0
+
+
+Progress = Callable[[int, int, ArticleOutcome], None]  # (done, total, the article just done)
+
+
+def build_corpus(
+    paths: Iterable[str | Path],
+    out_dir: str | Path,
+    *,
+    jobs: int = 1,
+    formats: Iterable[Format] = (),
+    combined: str | Path | None = None,
+    base: str = DEFAULT_BASE,
+    published: str | None = None,
+    links: Links | None = None,
+    progress: Progress | None = None,
+) -> CorpusReport:
+    """Build every article under `paths` into `out_dir` (see the module docstring).
+
+    `jobs` > 1 builds in that many processes (spawned: a script calling this guards its entry
+    point with `if __name__ == "__main__":`). `combined` is an N-Quads file to write the whole
+    corpus to, when at least one article is built. `progress(done, total, outcome)` is called
+    after each article, in input order. Raises `InputError` for paths that name no article
+    (a missing file is an article that fails) and `OutputError` for an output it cannot write.
+    """
+    started = time.monotonic()
+    if jobs < 1:
+        raise InputError(f"jobs {jobs} (expected 1 or more)")
+    check_base(base)
+    options = _Options(
+        out_dir=Path(out_dir),
+        formats=tuple(formats),
+        base=base,
+        published=published,
+        links=links,
+        combined=combined is not None,
+    )
+    work = _plan(find_articles(paths), options)
+    target = None if combined is None else Path(combined)
+    if target is not None:
+        _check_combined(target, work, options)
+    outcomes: list[ArticleOutcome] = []
+    distinct: dict[str, set[str]] = {name: set() for name in ENTITY_TYPES}
+    workers = min(jobs, len(work))
+    with ExitStack() as stack:
+        results = stack.enter_context(closing(process_map(_build_job, work, workers=workers)))
+        sink: BinaryIO | None = None
+        for done, (outcome, entities, nquads) in enumerate(results, 1):
+            if nquads and target is not None:
+                if sink is None:
+                    ensure_dir(target.parent)
+                    sink = stack.enter_context(open_atomic(target))
+                sink.write(nquads)
+            for name, keys in entities.items():
+                distinct[name].update(keys)
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(done, len(work), outcome)
+        written = target if sink is not None else None
+    return CorpusReport(
+        articles=tuple(outcomes),
+        distinct={name: len(keys) for name, keys in distinct.items()},
+        seconds=time.monotonic() - started,
+        jobs=workers,
+        combined=written,
+    )
+
+
+def find_articles(paths: Iterable[str | Path]) -> list[CorpusArticle]:
+    """The articles `paths` name: files as given, folders recursively, patterns expanded; each
+    file once. A path that does not exist is kept (it fails as an article), unless it is a
+    pattern; a folder or pattern without articles is an `InputError`."""
+    found: list[CorpusArticle] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if _is_article(p, path))
+            if not files:
+                raise InputError(f"{path}: no articles in this folder (expected {_EXPECTED})")
+            found += [CorpusArticle(p, p.relative_to(path).parent) for p in files]
+        elif path.exists() or not _is_pattern(str(given)):
+            found.append(CorpusArticle(path))
+        else:
+            root = _pattern_root(str(given))
+            matches = sorted(Path(m) for m in glob.glob(str(given), recursive=True))
+            files = [p for p in matches if _is_article(p, root)]
+            if not files:
+                raise InputError(f"{given}: no articles match this pattern (expected {_EXPECTED})")
+            found += [CorpusArticle(p, p.relative_to(root).parent) for p in files]
+    unique: dict[Path, CorpusArticle] = {}
+    for article in found:
+        unique.setdefault(article.path.resolve(), article)
+    return list(unique.values())
+
+
+def format_corpus_report(report: CorpusReport) -> str:
+    """The summary table: articles, what they hold, violations, time."""
+    rows: list[tuple[str, str, str]] = [
+        ("articles ok", f"{len(report.built):,}", ""),
+        ("articles failed", f"{len(report.failed):,}", ""),
+    ]
+    for name in TALLIED:
+        count = f"{report.total(name):,}"
+        rows.append((name, count, f"{report.distinct[name]:,}" if name in ENTITY_TYPES else ""))
+    rows += [
+        ("seconds", f"{report.seconds:,.1f}", ""),
+        ("articles/s", f"{report.rate:,.1f}", ""),
+    ]
+    width = max(len(count) for _, count, _ in rows)
+    lines = [f"{'':<16}{'total':>{width}}  distinct"]
+    lines += [f"{name:<16}{count:>{width}}  {extra:>8}".rstrip() for name, count, extra in rows]
+    processes = "1 process" if report.jobs == 1 else f"{report.jobs} processes"
+    lines.append(f"({processes}; distinct: one IRI however many articles name it)")
+    if report.combined is not None:
+        lines.append(f"combined: {report.combined}")
+    return "\n".join(lines) + "\n"
+
+
+# --- one article, in a worker ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Options:
+    """What every article is built with: plain, picklable values."""
+
+    out_dir: Path
+    formats: tuple[Format, ...]
+    base: str
+    published: str | None
+    links: Links | None
+    combined: bool
+
+
+@dataclass(frozen=True)
+class _Work:
+    article: CorpusArticle
+    options: _Options
+    clash: str | None = None  # why the article may not be written, found before any is built
+
+
+_Done = tuple[ArticleOutcome, dict[str, frozenset[str]], bytes]
+
+
+def _build_job(work: _Work) -> _Done:
+    """Build, check and write one article: its outcome, entity keys and N-Quads (when asked)."""
+    path, options = work.article.path, work.options
+    if work.clash is not None:
+        return _failed(path, InputError(work.clash)), {}, b""
+    try:
+        result = build(path, base=options.base, published=options.published, links=options.links)
+    except OutputError:
+        raise
+    except KgError as exc:
+        return _failed(path, exc), {}, b""
+    except Exception as exc:  # a bug in kg or a library, not the article's fault
+        bug = KgError(f"{path}: internal error ({type(exc).__name__}: {exc})")
+        return _failed(path, bug), {}, b""
+    counts = _counts(result)
+    entities = {
+        name: frozenset(entity.key for entity in getattr(result.record, name))
+        for name in ENTITY_TYPES
+    }
+    if not result.conforms:
+        first = result.report.violations[0] if result.report.violations else None
+        about = f"; first: {first.focus}: {first.message}" if first else ""
+        failure = ValidationFailure(
+            f"{path}: does not conform to the shapes "
+            f"({plural(counts['violations'], 'violation')}{about})"
+        )
+        outcome = _failed(path, failure, report=format_report(result.report), counts=counts)
+        return outcome, entities, b""
+    try:
+        files, nquads = _write(result, work)
+    except OutputError:
+        raise
+    except KgError as exc:  # a graph the serializers refuse
+        return _failed(path, exc, counts=counts), entities, b""
+    return ArticleOutcome(path, files=tuple(files), counts=counts), entities, nquads
+
+
+def _write(result: Result, work: _Work) -> tuple[list[Path], bytes]:
+    options = work.options
+    folder = options.out_dir / work.article.folder
+    wanted = {*options.formats, *([Format.NQ] if options.combined else [])}
+    rendered = render_outputs(result.graph, result.stem, wanted)
+    nquads_name = f"{result.stem}.{Format.NQ.extension}"
+    nquads = rendered[nquads_name] if options.combined else b""
+    if Format.NQ not in options.formats:
+        rendered.pop(nquads_name, None)
+    ensure_dir(folder)
+    return write_all_atomic({folder / name: data for name, data in rendered.items()}), nquads
+
+
+def _failed(
+    path: Path, error: KgError, report: str | None = None, counts: Mapping[str, int] | None = None
+) -> ArticleOutcome:
+    message = str(error).splitlines()[0] if str(error) else f"{path}: failed"
+    return ArticleOutcome(
+        path, error=message, exit_code=error.exit_code, report=report, counts=counts or {}
+    )
+
+
+def _counts(result: Result) -> dict[str, int]:
+    record, findings = result.record, result.report.findings
+    return {
+        "triples": len(result.graph),
+        **{name: len(getattr(record, name)) for name in ("posts", "metrics", "quotes")},
+        **{name: len(getattr(record, name)) for name in ENTITY_TYPES},
+        "violations": sum(f.severity == "Violation" for f in findings),
+        "warnings": sum(f.severity == "Warning" for f in findings),
+    }
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+
+def _plan(articles: list[CorpusArticle], options: _Options) -> list[_Work]:
+    """The work, with articles that would overwrite an earlier one's files marked."""
+    owners: dict[Path, Path] = {}
+    work = []
+    for article in articles:
+        target = article.folder / article.path.stem
+        owner = owners.setdefault(target, article.path)
+        clash = None
+        if owner != article.path:
+            clash = (
+                f"{article.path}: would overwrite the outputs of {owner} "
+                "(give articles distinct file names)"
+            )
+        work.append(_Work(article, options, clash))
+    return work
+
+
+def _check_combined(combined: Path, work: list[_Work], options: _Options) -> None:
+    """The combined file must not be one of the articles' own files."""
+    extensions = {fmt.extension for fmt in (Format.TTL, Format.JSONLD, *options.formats)}
+    target = combined.resolve()
+    for item in work:
+        stem = options.out_dir / item.article.folder / item.article.path.stem
+        for extension in extensions:
+            if Path(f"{stem}.{extension}").resolve() == target:
+                raise InputError(
+                    f"{combined}: is also the output of {item.article.path} "
+                    "(give --combined another name)"
+                )
+
+
+def _is_article(path: Path, top: Path) -> bool:
+    # Hidden names are skipped: kg's atomic writes stage files as `.name.*.tmp`, and .git.
+    parts = path.relative_to(top).parts
+    hidden = any(part.startswith(".") for part in parts)
+    return not hidden and path.suffix.lower() in ARTICLE_SUFFIXES and path.is_file()
+
+
+def _pattern_root(pattern: str) -> Path:
+    """The folder a glob pattern starts from: its parts before the first wildcard."""
+    root = Path()
+    for part in Path(pattern).parts[:-1]:
+        if _is_pattern(part):
+            break
+        root /= part
+    return root
+
+
+def _is_pattern(text: str) -> bool:
+    return glob.escape(text) != text
