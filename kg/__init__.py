@@ -7,9 +7,9 @@
     >>> kg.write_result(result, "output/")  # output/xiongan-innovation.ttl, .jsonld
 
 The stages are modules of their own (`kg.ingest`, `kg.extract`, `kg.link`, `kg.mapping`,
-`kg.validate`, `kg.serialize`, `kg.loader`, `kg.sparql`), and so is validating files for CI
-(`kg.conformance`, reported by `kg.reports`); this package re-exports their public functions and
-the record model.
+`kg.validate`, `kg.serialize`, `kg.loader`, `kg.sparql`), and so are building a corpus
+(`kg.corpus`) and validating files for CI (`kg.conformance`, reported by `kg.reports`); this
+package re-exports their public functions and the record model.
 """
 
 from kg.api import (
@@ -23,6 +23,7 @@ from kg.api import (
 )
 from kg.conformance import FileFinding, FileResult, Passage, ValidationRun, validate_files
 from kg.consistency import Inconsistency, check_consistency
+from kg.corpus import ArticleOutcome, CorpusReport, build_corpus, format_corpus_report
 from kg.errors import (
     BrokenShapes,
     EndpointUnavailable,
@@ -51,8 +52,10 @@ from kg.validate import Finding, ValidationReport, format_report, validate_graph
 
 __all__ = [
     "Article",
+    "ArticleOutcome",
     "ArticleScore",
     "BrokenShapes",
+    "CorpusReport",
     "DEFAULT_BASE",
     "EndpointUnavailable",
     "Entity",
@@ -91,10 +94,12 @@ __all__ = [
     "ValidationReport",
     "ValidationRun",
     "build",
+    "build_corpus",
     "build_record",
     "check_consistency",
     "extract_file",
     "extract_record",
+    "format_corpus_report",
     "format_report",
     "format_result",
     "format_run",

@@ -180,13 +180,18 @@ def cmd_map(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     scored = score_folder(args.gold_dir, base=args.base)
     scores = [score for _, score in scored]
-    if args.json:
-        data = {"articles": [s.to_json() for s in scores], "overall": sum_scores(scores).to_json()}
-        print(json.dumps(data, indent=2))
+    overall = sum_scores(scores)
+    if args.report_format == "json":
+        data = {"articles": [s.to_json() for s in scores], "overall": overall.to_json()}
+        print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        print(format_scores(scores), end="")
+        print(format_scores(scores, verbose=args.verbose), end="")
     # The scores are this command's result; the files it writes are not listed.
-    _write_conforming([result for result, _ in scored], args.output, args.formats)
+    _write_conforming([result for result, _ in scored], args.output, [])
+    if args.fail_under is not None and overall.macro_f1 < args.fail_under:
+        raise ValidationFailure(
+            f"macro-F1 {overall.macro_f1:.3f} is below --fail-under {args.fail_under:g}"
+        )
     return 0
 
 
@@ -316,6 +321,16 @@ def _positive(value: str) -> float:
     return number
 
 
+def _fraction(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number from 0 to 1")
+    return number
+
+
 def _count(value: str) -> int:
     if not value.isdigit():
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number >= 0")
@@ -434,13 +449,39 @@ def _parser() -> argparse.ArgumentParser:
         "eval",
         cmd_eval,
         "build each <stem>.txt beside a <stem>.gold.json and print precision/recall/F1",
-        "kg eval ../shared/articles -o eval-out/ --json",
+        "kg eval ../shared/articles -o eval-out/ -v --fail-under 0.9\n\n"
+        "exit codes: 0 ok, 1 macro-F1 below --fail-under, 2 usage or input error",
     )
     eval_cmd.add_argument(
         "gold_dir", type=Path, metavar="GOLD_DIR", help="folder of <stem>.txt and <stem>.gold.json"
     )
-    _output_options(eval_cmd)
-    eval_cmd.add_argument("--json", action="store_true", help="print the scores as JSON")
+    _output_options(eval_cmd, rdf_formats=False)
+    eval_cmd.add_argument(
+        "--format",
+        dest="report_format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default): a table per article and overall; json: the same as data",
+    )
+    eval_cmd.add_argument(
+        "--json",
+        dest="report_format",
+        action="store_const",
+        const="json",
+        help="the same as --format json",
+    )
+    eval_cmd.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also list, per article, what was missed and what was extra",
+    )
+    eval_cmd.add_argument(
+        "--fail-under",
+        type=_fraction,
+        metavar="F1",
+        help="exit code 1 when the overall macro-F1 is below this (0 to 1), for CI",
+    )
 
     _query_command(commands)
     _serve_command(commands)
@@ -467,19 +508,20 @@ def _command(
     return sub
 
 
-def _output_options(sub: argparse.ArgumentParser) -> None:
+def _output_options(sub: argparse.ArgumentParser, rdf_formats: bool = True) -> None:
     sub.add_argument(
         "-o", "--output", required=True, type=Path, metavar="DIR", help="output folder"
     )
-    sub.add_argument(
-        "--format",
-        dest="formats",
-        action="append",
-        default=[],
-        type=_format,
-        metavar="FMT",
-        help="also write this format (nt, nq, trig); repeatable. ttl and jsonld always",
-    )
+    if rdf_formats:
+        sub.add_argument(
+            "--format",
+            dest="formats",
+            action="append",
+            default=[],
+            type=_format,
+            metavar="FMT",
+            help="also write this format (nt, nq, trig); repeatable. ttl and jsonld always",
+        )
     sub.add_argument(
         "--base",
         default=DEFAULT_BASE,

@@ -16,9 +16,10 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from kg.data import read_table
 from kg.errors import InputError
@@ -80,11 +81,21 @@ class ArticleScore:
     name: str
     scores: dict[str, Score] = field(default_factory=dict)
     qualifiers_agreeing: int = 0  # matched metrics whose qualifier equals the gold one
+    # Per category, the gold items not found and the items found that the gold file lacks,
+    # each as a short text ("Rod Eddington, ceo of British Airways"); empty for sums.
+    missed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    extra: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def total(self) -> Score:
         """All categories pooled (micro)."""
         return sum(self.scores.values(), Score())
+
+    @property
+    def macro_f1(self) -> float:
+        """The mean of the six categories' F1: each category weighs the same, however many
+        items it has."""
+        return sum(self.scores.get(c, Score()).f1 for c in CATEGORIES) / len(CATEGORIES)
 
     def to_json(self) -> dict[str, Any]:
         matched = self.scores.get("metrics", Score()).tp
@@ -92,7 +103,10 @@ class ArticleScore:
             "name": self.name,
             "scores": {c: s.to_json() for c, s in self.scores.items()},
             "all": self.total.to_json(),
+            "macro_f1": round(self.macro_f1, 4),
             "qualifier_agreement": {"agreeing": self.qualifiers_agreeing, "matched": matched},
+            "missed": {c: list(items) for c, items in self.missed.items() if items},
+            "extra": {c: list(items) for c, items in self.extra.items() if items},
         }
 
 
@@ -145,8 +159,28 @@ def match_greedy(
     return pairs
 
 
-def _count(pairs: list[tuple[int, int]], predicted: Sequence[Any], gold: Sequence[Any]) -> Score:
-    return Score(tp=len(pairs), fp=len(predicted) - len(pairs), fn=len(gold) - len(pairs))
+class _Tally(NamedTuple):
+    """One category of one article: the counts, and what was missed and extra, as text."""
+
+    score: Score
+    missed: tuple[str, ...]
+    extra: tuple[str, ...]
+
+
+def _tally(
+    pairs: list[tuple[int, int]],
+    predicted: Sequence[P],
+    gold: Sequence[G],
+    show_predicted: Callable[[P], str],
+    show_gold: Callable[[G], str],
+) -> _Tally:
+    found = {i for i, _ in pairs}
+    matched = {j for _, j in pairs}
+    return _Tally(
+        Score(tp=len(pairs), fp=len(predicted) - len(pairs), fn=len(gold) - len(pairs)),
+        missed=tuple(show_gold(g) for j, g in enumerate(gold) if j not in matched),
+        extra=tuple(show_predicted(p) for i, p in enumerate(predicted) if i not in found),
+    )
 
 
 def _names(name: str, aliases: Iterable[str] = ()) -> frozenset[str]:
@@ -168,8 +202,9 @@ def _name_strength(predicted: Entity, gold: Gold) -> int:
     return 1 if _entity_names(predicted) & _gold_names(gold) else 0
 
 
-def _score_entities(predicted: Sequence[Entity], gold: Sequence[Gold]) -> Score:
-    return _count(match_greedy(predicted, gold, _name_strength), predicted, gold)
+def _score_entities(predicted: Sequence[Entity], gold: Sequence[Gold]) -> _Tally:
+    pairs = match_greedy(predicted, gold, _name_strength)
+    return _tally(pairs, predicted, gold, lambda e: e.name, lambda g: str(g["name"]))
 
 
 def _person_names(record: Record, key: str) -> frozenset[str]:
@@ -186,7 +221,7 @@ def _gold_person_names(gold: Gold, name: str) -> frozenset[str]:
     return _names(name)
 
 
-def _score_posts(record: Record, gold: Gold) -> Score:
+def _score_posts(record: Record, gold: Gold) -> _Tally:
     gold_posts: list[Gold] = list(gold.get("posts", ()))
 
     def strength(post: Post, item: Gold) -> int:
@@ -199,7 +234,15 @@ def _score_posts(record: Record, gold: Gold) -> Score:
         )
         return 1 if agrees else 0
 
-    return _count(match_greedy(record.posts, gold_posts, strength), record.posts, gold_posts)
+    pairs = match_greedy(record.posts, gold_posts, strength)
+
+    def show(post: Post) -> str:
+        return f"{_name(record, post.person)}, {post.role} of {_name(record, post.organization)}"
+
+    def show_gold(item: Gold) -> str:
+        return f"{item['person']}, {item['role']} of {item['organization']}"
+
+    return _tally(pairs, record.posts, gold_posts, show, show_gold)
 
 
 def _metric_strength(record: Record, metric: Metric, item: Gold) -> int:
@@ -217,16 +260,39 @@ def _metric_strength(record: Record, metric: Metric, item: Gold) -> int:
     return 1 + (metric.qualifier == item.get("qualifier")) + same_about
 
 
-def _score_metrics(record: Record, gold: Gold) -> tuple[Score, int]:
+def _score_metrics(record: Record, gold: Gold) -> tuple[_Tally, int]:
     gold_metrics: list[Gold] = list(gold.get("metrics", ()))
     pairs = match_greedy(record.metrics, gold_metrics, lambda m, g: _metric_strength(record, m, g))
     agreeing = sum(
         record.metrics[i].qualifier == gold_metrics[j].get("qualifier") for i, j in pairs
     )
-    return _count(pairs, record.metrics, gold_metrics), agreeing
+
+    def show(metric: Metric) -> str:
+        about = _name(record, metric.about) if metric.about else None
+        return _show_metric(metric.value, metric.unit, metric.qualifier, about, metric.what)
+
+    def show_gold(item: Gold) -> str:
+        return _show_metric(
+            item.get("value"), item.get("unit"), item.get("qualifier"), item.get("about"),
+            item.get("what"),
+        )  # fmt: skip
+
+    return _tally(pairs, record.metrics, gold_metrics, show, show_gold), agreeing
 
 
-def _score_quotes(record: Record, gold: Gold) -> Score:
+def _show_metric(value: Any, unit: Any, qualifier: Any, about: Any, what: Any) -> str:
+    """`40 percent (exact) about British Airways: drop in profits`."""
+    try:
+        number = format(Decimal(str(value)).normalize(), "f")
+    except InvalidOperation:
+        number = str(value)
+    text = f"{number} {unit} ({qualifier})"
+    if about:
+        text += f" about {about}"
+    return f"{text}: {what}" if what else text
+
+
+def _score_quotes(record: Record, gold: Gold) -> _Tally:
     gold_quotes: list[Gold] = list(gold.get("quotes", ()))
 
     def strength(quote: Quote, item: Gold) -> int:
@@ -235,13 +301,32 @@ def _score_quotes(record: Record, gold: Gold) -> Score:
         ) and normalize_name(quote.text).startswith(normalize_name(item["starts_with"]))
         return 1 if agrees else 0
 
-    return _count(match_greedy(record.quotes, gold_quotes, strength), record.quotes, gold_quotes)
+    pairs = match_greedy(record.quotes, gold_quotes, strength)
+
+    def show(quote: Quote) -> str:
+        return f"{_name(record, quote.speaker)}: {_opening(quote.text)}"
+
+    def show_gold(item: Gold) -> str:
+        return f"{item['speaker']}: {_opening(item['starts_with'])}"
+
+    return _tally(pairs, record.quotes, gold_quotes, show, show_gold)
+
+
+def _opening(text: str, words: int = 8) -> str:
+    """The first words of a quote, in quotation marks: `"We pursue innovation ..."`."""
+    split = text.split()
+    return '"' + " ".join(split[:words]) + (' ..."' if len(split) > words else '"')
+
+
+def _name(record: Record, key: str) -> str:
+    found = record.entity(key)
+    return found[1].name if found else key
 
 
 def score_record(record: Record, gold: Gold, name: str = "") -> ArticleScore:
     """Precision/recall counts of `record` per category against one gold annotation."""
     metrics, agreeing = _score_metrics(record, gold)
-    scores = {
+    tallies = {
         "people": _score_entities(record.people, gold.get("people", ())),
         "posts": _score_posts(record, gold),
         "organizations": _score_entities(record.organizations, gold.get("organizations", ())),
@@ -249,7 +334,13 @@ def score_record(record: Record, gold: Gold, name: str = "") -> ArticleScore:
         "metrics": metrics,
         "quotes": _score_quotes(record, gold),
     }
-    return ArticleScore(name=name, scores=scores, qualifiers_agreeing=agreeing)
+    return ArticleScore(
+        name=name,
+        scores={c: t.score for c, t in tallies.items()},
+        qualifiers_agreeing=agreeing,
+        missed={c: t.missed for c, t in tallies.items()},
+        extra={c: t.extra for c, t in tallies.items()},
+    )
 
 
 def sum_scores(articles: Iterable[ArticleScore], name: str = "overall") -> ArticleScore:
@@ -296,14 +387,27 @@ def find_gold_pairs(gold_dir: str | Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def format_scores(articles: Sequence[ArticleScore]) -> str:
-    """A plain-text table per article, then the micro average over all of them."""
-    blocks = [_format_one(a) for a in articles]
+def format_scores(articles: Sequence[ArticleScore], verbose: bool = False) -> str:
+    """A plain-text table per article, then the counts of all of them pooled; `verbose` adds
+    what each article missed and what it found beyond the gold file."""
+    blocks = [_format_one(a) + (_format_differences(a) if verbose else "") for a in articles]
     if len(articles) > 1:
         blocks.append(
             _format_one(sum_scores(articles, f"overall (micro, {len(articles)} articles)"))
         )
     return "\n\n".join(blocks) + "\n"
+
+
+def _format_differences(article: ArticleScore) -> str:
+    lines = []
+    for heading, groups in (
+        ("missed (in the gold file, not found)", article.missed),
+        ("extra (found, not in the gold file)", article.extra),
+    ):
+        found = [(c, groups[c]) for c in CATEGORIES if groups.get(c)]
+        lines.append(f"  {heading}:" + ("" if found else " none"))
+        lines += [f"    {category}: " + "; ".join(items) for category, items in found]
+    return "\n" + "\n".join(lines)
 
 
 def _format_one(article: ArticleScore) -> str:
@@ -317,6 +421,9 @@ def _format_one(article: ArticleScore) -> str:
         f"  {s.precision:>9.3f}  {s.recall:>6.3f}  {s.f1:>5.3f}"
         for category, s in rows
     ]
+    lines.append(
+        f"  macro-F1 {article.macro_f1:.3f} (the mean of the {len(CATEGORIES)} categories' F1)"
+    )
     matched = article.scores.get("metrics", Score()).tp
     lines.append(f"  metric qualifiers agreeing: {article.qualifiers_agreeing}/{matched}")
     return "\n".join(lines)

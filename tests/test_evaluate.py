@@ -249,10 +249,71 @@ def test_format_scores_lists_every_category_and_the_overall_average() -> None:
     assert "metric qualifiers agreeing: 2/2" in text
 
 
+def test_a_perfect_record_misses_nothing_and_adds_nothing() -> None:
+    score = score_record(perfect_record(), GOLD, "x")
+    assert score.macro_f1 == 1.0
+    assert not any(score.missed.values())
+    assert not any(score.extra.values())
+
+
+def test_what_was_missed_and_what_was_extra_by_names_values_and_roles() -> None:
+    wrong = record(
+        people=[NI, entity("zhang", "Zhang Guohua")],
+        organizations=[NPC],
+        posts=[Post("p1", "ni-yuefeng", "secretary", "national-people-s-congress", SPAN)],
+        metrics=[metric("101", "km", "exact", about="hebei")],
+        quotes=[Quote("q1", " ".join(["word"] * 12), "ni-yuefeng", SPAN)],
+    )
+    score = score_record(wrong, GOLD, "x")
+    assert score.missed == {
+        "people": (),
+        "posts": ("Ni Yuefeng, deputy of NPC",),
+        "organizations": (),
+        "places": ("Hebei",),
+        "metrics": ("100 km (approximately) about Hebei",),
+        "quotes": ('Ni: "We pursue innovation"',),
+    }
+    assert score.extra == {
+        "people": ("Zhang Guohua",),
+        "posts": ("Ni Yuefeng, secretary of National People's Congress",),
+        "organizations": (),
+        "places": (),
+        "metrics": ("101 km (exact) about hebei: something",),  # an unknown key shows as is
+        "quotes": ('Ni Yuefeng: "word word word word word word word word ..."',),
+    }
+    data = score.to_json()
+    assert data["missed"]["places"] == ["Hebei"]
+    assert "people" not in data["missed"]  # categories with nothing to say are left out
+
+
+def test_macro_f1_weighs_each_category_the_same() -> None:
+    # People: 1 of 2 found (F1 2/3); the other five categories have nothing, and so are perfect.
+    gold = {"people": [{"name": "Ni Yuefeng"}, {"name": "Zhang Guohua"}]}
+    score = score_record(record(people=[NI]), gold)
+    assert score.scores["people"].f1 == pytest.approx(2 / 3)
+    assert score.macro_f1 == pytest.approx((2 / 3 + 5) / 6)
+    # Pooled counts of many articles first, then the mean over the categories.
+    total = sum_scores([score, score_record(perfect_record(), GOLD)])
+    people = Score(tp=2, fn=1)
+    assert total.macro_f1 == pytest.approx((people.f1 + 5) / 6)
+
+
+def test_verbose_text_lists_the_differences_per_article() -> None:
+    score = score_record(record(people=[NI, entity("zhang", "Zhang Guohua")]), GOLD, "xiongan")
+    quiet, verbose = format_scores([score]), format_scores([score], verbose=True)
+    assert "Zhang Guohua" not in quiet
+    assert "macro-F1 " in quiet
+    assert "  extra (found, not in the gold file):\n    people: Zhang Guohua\n" in verbose
+    assert "    organizations: National People's Congress\n" in verbose  # missed
+    assert verbose.startswith(quiet.rstrip("\n"))
+
+
 def test_scores_serialize_to_json() -> None:
     data = score_record(perfect_record(), GOLD, "x").to_json()
     assert json.loads(json.dumps(data))["scores"]["people"]["f1"] == 1.0
     assert data["qualifier_agreement"] == {"agreeing": 1, "matched": 1}
+    assert data["macro_f1"] == 1.0
+    assert data["missed"] == data["extra"] == {}
 
 
 def test_gold_pairs_are_txt_files_with_a_gold_file_beside_them(tmp_path: Path) -> None:
