@@ -18,9 +18,10 @@ import pyoxigraph as ox
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic, to_isomorphic
 from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.plugins.serializers.turtle import TurtleSerializer
 
 from kg import serialize as serialize_module
 from kg.consistency import context_problems, schema_problems
@@ -480,7 +481,20 @@ def test_rdflib_failures_become_kg_errors(graph: Graph, monkeypatch: pytest.Monk
     def boom(*args: object, **kwargs: object) -> bytes:
         raise Exception("boom")  # rdflib's serializers raise bare Exceptions
 
+    monkeypatch.setenv("KG_FAST", "0")  # rdflib's own Turtle writer
     monkeypatch.setattr(Graph, "serialize", boom)
+    with pytest.raises(KgError, match=r"^cannot serialize the graph as ttl \(boom\)$"):
+        serialize_graph(graph, Format.TTL)
+
+
+def test_fast_turtle_failures_become_kg_errors(
+    graph: Graph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object, **kwargs: object) -> str:
+        raise Exception("boom")
+
+    monkeypatch.delenv("KG_FAST", raising=False)
+    monkeypatch.setattr(TurtleSerializer, "get_pname", boom)
     with pytest.raises(KgError, match=r"^cannot serialize the graph as ttl \(boom\)$"):
         serialize_graph(graph, Format.TTL)
 
@@ -489,3 +503,60 @@ def test_a_node_the_frame_cannot_reach_is_an_error(graph: Graph) -> None:
     graph.add((URIRef("https://example.org/kg/stray"), SCHEMA.name, Literal("stray")))
     with pytest.raises(MappingError, match=r"^.*stray: not reachable from the article"):
         serialize_graph(graph, Format.JSONLD)
+
+
+# --- fast paths -------------------------------------------------------------------------------
+
+SHARED_ARTICLES = ROOT.parent / "shared" / "articles"
+FAST_PATH_SOURCES = sorted(SHARED_ARTICLES.glob("*.txt")) + [
+    ROOT / "examples/xiongan-innovation.txt"
+]
+
+
+def library_bytes(graph: Graph, fmt: Format, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """The bytes with kg's fast writers turned off (`KG_FAST=0`): the libraries' own."""
+    with monkeypatch.context() as patch:
+        patch.setenv("KG_FAST", "0")
+        return serialize_graph(graph, fmt)
+
+
+@pytest.mark.parametrize("fmt", list(Format), ids=lambda f: f.extension)
+@pytest.mark.parametrize("source", FAST_PATH_SOURCES, ids=lambda p: p.stem)
+def test_fast_paths_write_the_same_bytes(
+    source: Path, fmt: Format, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kg.api import build
+
+    graph = build(source).graph
+    monkeypatch.delenv("KG_FAST", raising=False)
+    assert serialize_graph(graph, fmt) == library_bytes(graph, fmt, monkeypatch)
+
+
+def test_the_fast_turtle_writer_covers_kg_graphs(graph: Graph) -> None:
+    assert serialize_module._fast_turtle(graph) is not None  # not a fallback
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=awkward_text, alias=awkward_text, quote=awkward_text)
+def test_fast_turtle_writes_awkward_text_as_rdflib_does(name: str, alias: str, quote: str) -> None:
+    graph = map_record(awkward_record(name, alias, quote))
+    fast = serialize_module._fast_turtle(graph)
+    assert fast == graph.serialize(format="turtle", encoding="utf-8").rstrip(b"\n") + b"\n"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        (URIRef("https://example.org/x"), URIRef("https://example.org/new#p"), Literal("a")),
+        (URIRef("https://example.org/x"), RDF.type, RDFS.Class),
+        (URIRef("https://example.org/x"), SCHEMA.about, RDF.nil),
+        (URIRef("https://example.org/x"), SCHEMA.about, BNode("b0")),
+    ],
+    ids=["predicate-without-prefix", "rdfs-class", "rdf-nil", "blank-node"],
+)
+def test_graphs_the_fast_turtle_writer_does_not_cover_are_left_to_rdflib(
+    graph: Graph, extra: tuple[URIRef, URIRef, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph.add(extra)
+    assert serialize_module._fast_turtle(graph) is None
+    assert serialize_graph(graph, Format.TTL) == library_bytes(graph, Format.TTL, monkeypatch)
