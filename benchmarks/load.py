@@ -17,7 +17,6 @@ loader parses and writes, in parallel, with no validation and no checks.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import shutil
 import signal
 import socket
@@ -31,12 +30,13 @@ import httpx
 import pyoxigraph
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "articles"
 sys.path.insert(0, str(ROOT))  # measure the checkout's kg, installed or not
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from articles import copy_of, source_articles  # noqa: E402  (benchmarks/articles.py)
 
 import kg  # noqa: E402
 from kg.mapping import map_record  # noqa: E402
-from kg.model import Record  # noqa: E402
 from kg.serialize import Format, serialize_graph  # noqa: E402
 from kg.workers import default_workers  # noqa: E402
 
@@ -78,7 +78,7 @@ def _arguments() -> argparse.Namespace:
 def make_articles(count: int, folder: Path) -> list[Path]:
     """`count` N-Quads files, copies of the source articles with distinct URLs."""
     started = time.monotonic()
-    sources = sorted((SHARED if SHARED.is_dir() else ROOT / "examples").glob("*.txt"))
+    sources = source_articles()
     records = [kg.extract_file(path) for path in sources]
     folder.mkdir(parents=True, exist_ok=True)
     files = []
@@ -90,12 +90,6 @@ def make_articles(count: int, folder: Path) -> list[Path]:
     seconds = time.monotonic() - started
     print(f"{count} articles from {len(sources)} sources written in {seconds:.1f} s", flush=True)
     return files
-
-
-def copy_of(record: Record, n: int) -> Record:
-    """The record as another article: a new URL gives a new article IRI and named graph."""
-    url = f"https://bench.example.org/copy/{n}/{record.article.url or 'article'}"
-    return dataclasses.replace(record, article=dataclasses.replace(record.article, url=url))
 
 
 # --- the three loaders ---------------------------------------------------------------------------

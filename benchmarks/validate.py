@@ -25,13 +25,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "articles"
 SHAPES = ROOT / "shapes" / "kg.shacl.ttl"
 sys.path.insert(0, str(ROOT))  # measure the checkout's kg, installed or not
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pyoxigraph  # noqa: E402
-from load import copy_of  # noqa: E402  (benchmarks/load.py: the same copies, other IRIs)
+from articles import copy_of, source_articles  # noqa: E402  (benchmarks/articles.py)
 
 import kg  # noqa: E402
 from kg.mapping import map_record  # noqa: E402
@@ -75,7 +74,7 @@ def _arguments() -> argparse.Namespace:
 def make_articles(count: int, folder: Path) -> list[Path]:
     """`count` Turtle files, copies of the source articles with distinct URLs."""
     started = time.monotonic()
-    sources = sorted((SHARED if SHARED.is_dir() else ROOT / "examples").glob("*.txt"))
+    sources = source_articles()
     records = [kg.extract_file(path) for path in sources]
     folder.mkdir(parents=True, exist_ok=True)
     files = []
