@@ -12,6 +12,7 @@ run prints nothing at all.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Literal, Protocol, TextIO
@@ -51,9 +52,13 @@ class Bar:
 
     def __call__(self, done: int, total: int, *, failed: int = 0) -> None:
         if self._bar is None:
+            # A terminal that says it has no columns (some containers' ttys) gets 80; tqdm
+            # would draw nothing at all.
+            width = _columns(self._stream)
             self._bar = tqdm(
                 total=total, desc=f"kg: {self._verb}", unit=f" {self._noun}",
-                file=self._stream, dynamic_ncols=True, mininterval=0.2,
+                file=self._stream, dynamic_ncols=bool(width), ncols=None if width else 80,
+                mininterval=0.2,
             )  # fmt: skip
         if failed != self._failed:
             self._failed = failed
@@ -63,6 +68,13 @@ class Bar:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+def _columns(stream: TextIO) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # not a terminal, or no file descriptor
+        return 0
 
 
 class Lines:
