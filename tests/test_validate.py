@@ -377,3 +377,42 @@ def test_every_emitted_node_has_a_shape(graph: Graph, shapes: Graph) -> None:
         if not targets & set(graph.objects(node, RDF.type))
     }
     assert unshaped == set()
+
+
+# --- fast paths -------------------------------------------------------------------------------
+
+SHARED_ARTICLES = ROOT.parent / "shared" / "articles"
+
+
+def findings_both_ways(graph: Graph, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """The full report with kg's fast paths on, then off (`KG_FAST=0`)."""
+    monkeypatch.delenv("KG_FAST", raising=False)
+    fast = validate_graph(graph)
+    monkeypatch.setenv("KG_FAST", "0")
+    plain = validate_graph(graph)
+    monkeypatch.delenv("KG_FAST")
+    return repr(fast), repr(plain)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [*sorted(SHARED_ARTICLES.glob("*.txt")), ROOT / "examples" / "xiongan-innovation.txt"],
+    ids=lambda p: p.stem,
+)
+def test_fast_paths_find_the_same_in_articles(
+    source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kg.api import build
+
+    fast, plain = findings_both_ways(build(source).graph, monkeypatch)
+    assert fast == plain
+
+
+@pytest.mark.parametrize("break_graph", [pytest.param(b, id=name) for name, b, _ in BROKEN])
+def test_fast_paths_find_the_same_in_broken_graphs(
+    graph: Graph, break_graph: Break, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    break_graph(graph)
+    fast, plain = findings_both_ways(graph, monkeypatch)
+    assert "Violation" in fast
+    assert fast == plain
