@@ -5,9 +5,13 @@ codes in one place, `main`:
 
     0  ok
     1  the data does not conform to the shapes (the report is printed; nothing is written);
-       for `kg validate`: a finding at or above --fail-on
+       for `kg validate`: a finding at or above --fail-on;
+       for `kg eval`: the macro-F1 below --fail-under
     2  usage or input error (bad option, unreadable article or record, unwritable output)
     3  processing or store error (a stage failed; a graph was not loaded)
+
+`kg build` with several articles builds each on its own: those that fail are listed and the
+exit code is the highest of theirs.
 
 Results go to stdout, diagnostics to stderr as `kg: <file>: <problem>`.
 """
@@ -356,7 +360,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd_build,
         "read, extract, map and validate articles; write DIR/<stem>.ttl and .jsonld",
         "kg build examples/xiongan-innovation.txt -o output/ --format nt\n"
-        "  kg build articles/ -o out/ -j 0 --combined out/corpus.nq\n\n"
+        "  kg build articles/ -o out/ -j 0 --combined corpus.nq\n\n"
         "Each article is built on its own: one that fails is listed at the end and the others\n"
         "are written. exit codes: 0 all built, 1 some do not conform, 2 some could not be read\n"
         "(or a usage or output error), 3 a stage failed on some (a bug)",

@@ -1,6 +1,6 @@
 """Build a corpus: many articles, each on its own, in worker processes, into one folder.
 
-    >>> report = build_corpus(["articles/"], "out/", jobs=2, combined="out/corpus.nq")
+    >>> report = build_corpus(["articles/"], "out/", jobs=2, combined="corpus.nq")  # doctest: +SKIP
     >>> report.exit_code, [outcome.error for outcome in report.failed]   # doctest: +SKIP
     (2, ['articles/broken.txt: binary file (NUL bytes; expected UTF-8 text)'])
     >>> print(format_corpus_report(report))                              # doctest: +SKIP
