@@ -102,7 +102,8 @@ def test_a_thousand_articles_and_a_corrupt_one_with_j2(tmp_path: Path) -> None:
     rows = [line.split() for line in result.stdout.splitlines()]
     assert ["articles", "ok", "1,000"] in rows
     assert ["articles", "failed", "1"] in rows
-    assert len(article_files(out)) == 2000
+    assert sorted(article_files(out))[-1] == "all.nq"  # the combined file, beside the articles'
+    assert len(article_files(out)) == 2000 + 1
     assert len(graph_names_in_order(out / "all.nq")) == 1000
 
 
@@ -456,6 +457,23 @@ def test_one_article_with_combined_prints_both_files(tmp_path: Path) -> None:
     stem = EXAMPLE.stem
     assert result.stdout.splitlines() == [f"out/{stem}.ttl", f"out/{stem}.jsonld", "all.nq"]
     assert len(graph_names_in_order(tmp_path / "all.nq")) == 1
+
+
+def test_load_sends_the_articles_built_and_keeps_the_exit_code_of_the_failures(
+    tmp_path: Path,
+) -> None:
+    copy_articles(2, tmp_path / "corpus")
+    (tmp_path / "corpus" / "broken.txt").write_bytes(b"\x00")
+    store = tmp_path / "store"
+    result = run_kg("build", "corpus", "-o", "out", "--load", "--store", store, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "kg: corpus/broken.txt: binary file (NUL bytes; expected UTF-8 text)"
+    ]
+    loaded = [line for line in result.stdout.splitlines() if line.startswith("loaded https:")]
+    assert len(loaded) == 2
+    names = pyoxigraph.Store(str(store)).named_graphs()
+    assert len(list(names)) == 2
 
 
 def test_jobs_must_be_at_least_one(tmp_path: Path) -> None:
