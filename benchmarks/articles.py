@@ -17,11 +17,15 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from kg.api import extract_file
+from kg.mapping import map_record
 from kg.model import Record
+from kg.serialize import Format, serialize_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "articles"
@@ -91,3 +95,20 @@ def _reorder(text: str, rng: random.Random) -> str:
     head, middle, last = body[:3], body[3:-1], body[-1:]
     rng.shuffle(middle)
     return "\n\n".join(head + middle + last + tail)
+
+
+def write_articles(count: int, folder: Path, fmt: Format) -> list[Path]:
+    """`count` files in `fmt`, copies of the source articles with distinct URLs."""
+    started = time.monotonic()
+    sources = source_articles()
+    records = [extract_file(path) for path in sources]
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i in range(count):
+        record = copy_of(records[i % len(records)], i)
+        path = folder / f"{i:04d}-{sources[i % len(sources)].stem}.{fmt.extension}"
+        path.write_bytes(serialize_graph(map_record(record), fmt))
+        files.append(path)
+    seconds = time.monotonic() - started
+    print(f"{count} articles from {len(sources)} sources written in {seconds:.1f} s", flush=True)
+    return files

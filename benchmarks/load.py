@@ -33,11 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # measure the checkout's kg, installed or not
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from articles import copy_of, source_articles  # noqa: E402  (benchmarks/articles.py)
+from articles import write_articles  # noqa: E402  (benchmarks/articles.py)
 
 import kg  # noqa: E402
-from kg.mapping import map_record  # noqa: E402
-from kg.serialize import Format, serialize_graph  # noqa: E402
+from kg.serialize import Format  # noqa: E402
 from kg.workers import default_workers  # noqa: E402
 
 
@@ -47,7 +46,7 @@ def main() -> int:
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kg-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        files = make_articles(args.articles, work / "articles")
+        files = write_articles(args.articles, work / "articles", Format.NQ)
         embedded = run_kg_embedded(files, work / "embedded", args.workers)
         server = run_kg_server(files, work / "server", args.workers)
         rows = [
@@ -73,23 +72,6 @@ def _arguments() -> argparse.Namespace:
 
 
 # --- the articles --------------------------------------------------------------------------------
-
-
-def make_articles(count: int, folder: Path) -> list[Path]:
-    """`count` N-Quads files, copies of the source articles with distinct URLs."""
-    started = time.monotonic()
-    sources = source_articles()
-    records = [kg.extract_file(path) for path in sources]
-    folder.mkdir(parents=True, exist_ok=True)
-    files = []
-    for i in range(count):
-        record = copy_of(records[i % len(records)], i)
-        path = folder / f"{i:04d}-{Path(sources[i % len(sources)]).stem}.nq"
-        path.write_bytes(serialize_graph(map_record(record), Format.NQ))
-        files.append(path)
-    seconds = time.monotonic() - started
-    print(f"{count} articles from {len(sources)} sources written in {seconds:.1f} s", flush=True)
-    return files
 
 
 # --- the three loaders ---------------------------------------------------------------------------

@@ -30,11 +30,9 @@ sys.path.insert(0, str(ROOT))  # measure the checkout's kg, installed or not
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pyoxigraph  # noqa: E402
-from articles import copy_of, source_articles  # noqa: E402  (benchmarks/articles.py)
+from articles import write_articles  # noqa: E402  (benchmarks/articles.py)
 
-import kg  # noqa: E402
-from kg.mapping import map_record  # noqa: E402
-from kg.serialize import Format, serialize_graph  # noqa: E402
+from kg.serialize import Format  # noqa: E402
 from kg.workers import default_workers  # noqa: E402
 
 Row = tuple[str, int, int, float, str]  # name, files, triples, seconds, note
@@ -45,7 +43,7 @@ def main() -> int:
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kg-bench-validate-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        files = make_articles(args.articles, work / "articles")
+        files = write_articles(args.articles, work / "articles", Format.TTL)
         rows = [
             run_kg(work / "articles", 1, work),
             run_kg(work / "articles", args.jobs, work),
@@ -69,23 +67,6 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
     return parser.parse_args()
-
-
-def make_articles(count: int, folder: Path) -> list[Path]:
-    """`count` Turtle files, copies of the source articles with distinct URLs."""
-    started = time.monotonic()
-    sources = source_articles()
-    records = [kg.extract_file(path) for path in sources]
-    folder.mkdir(parents=True, exist_ok=True)
-    files = []
-    for i in range(count):
-        record = copy_of(records[i % len(records)], i)
-        path = folder / f"{i:04d}-{sources[i % len(sources)].stem}.ttl"
-        path.write_bytes(serialize_graph(map_record(record), Format.TTL))
-        files.append(path)
-    seconds = time.monotonic() - started
-    print(f"{count} articles from {len(sources)} sources written in {seconds:.1f} s", flush=True)
-    return files
 
 
 def run_kg(folder: Path, jobs: int, work: Path) -> Row:
