@@ -21,8 +21,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "articles"
 sys.path.insert(0, str(ROOT))  # measure the checkout's kg, installed or not
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from articles import source_articles  # noqa: E402
 
 from kg.workers import default_workers  # noqa: E402
 
@@ -53,7 +55,7 @@ def _arguments() -> argparse.Namespace:
 
 def copy_articles(count: int, folder: Path) -> list[Path]:
     """`count` article files, copies of the source articles, each with a URL of its own."""
-    sources = sorted((SHARED if SHARED.is_dir() else ROOT / "examples").glob("*.txt"))
+    sources = source_articles()
     texts = [path.read_text("utf-8") for path in sources]
     folder.mkdir(parents=True, exist_ok=True)
     files = []
