@@ -1,0 +1,1 @@
+"""Hostile input, filesystems, signals and endpoints: kg refuses cleanly and fetches nothing."""
