@@ -11,8 +11,9 @@ article without a date) are reported but do not break conformance.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from typing import Any, Literal
 
@@ -28,7 +29,7 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Processor
 from rdflib.term import Identifier, Node
 
-from kg import fastpaths
+from kg import fastpaths, turbo
 from kg.errors import ShapesError
 from kg.packaged import packaged_file
 from kg.vocab import new_graph
@@ -37,6 +38,9 @@ SHAPES_FILE = "kg.shacl.ttl"
 SHAPES_NAMESPACE = "https://w3id.org/kg-news/shapes#"  # every shape is named in it
 
 Inference = Literal["none", "rdfs", "owlrl", "both"]
+Engine = Literal["pyshacl", "turbo"]
+ENGINES: tuple[Engine, ...] = ("pyshacl", "turbo")
+ENGINE_VARIABLE = "KG_SHACL_ENGINE"  # read by worker processes too
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
@@ -78,13 +82,29 @@ def validate_graph(
     inference: Inference = "none",
     shapes: Graph | None = None,
     ontology: Graph | None = None,
+    engine: Engine | None = None,
 ) -> ValidationReport:
-    """Validate a graph against the kg shapes (or `shapes`); raises `ShapesError` if pySHACL
-    cannot run. `ontology` is mixed into the data for `inference` (pySHACL's `ont_graph`)."""
-    _cache_sparql_queries()
-    _find_constraints_by_hash(fastpaths.enabled())
+    """Validate a graph against the kg shapes (or `shapes`); raises `ShapesError` if the engine
+    cannot run. `ontology` is mixed into the data for `inference` (pySHACL's `ont_graph`).
+
+    `engine` is pySHACL (the default, the reference) or "turbo" (pyshacl-turbo, the same
+    findings sooner, see `kg.turbo`); None reads `KG_SHACL_ENGINE`.
+    """
+    engine = engine or default_engine()
     shapes_graph = _read_shapes() if shapes is None else shapes
     where = SHAPES_FILE if shapes is None else "the shapes"
+    node_shapes = _node_shape_of() if shapes is None else _node_shapes_in(shapes)
+    if engine == "turbo":
+        if inference != "none" or ontology is not None:
+            raise ShapesError("the turbo SHACL engine validates without inference; use pyshacl")
+        conforms, results = turbo.validate(graph, shapes_graph, where)
+        findings = [
+            _with_pyshacl_message(_finding(results, r, node_shapes), results, r, shapes_graph, graph)
+            for r in results.objects(None, SH.result)
+        ]
+        return ValidationReport(conforms=conforms, findings=sorted(findings, key=_order))
+    _cache_sparql_queries()
+    _find_constraints_by_hash(fastpaths.enabled())
     try:
         conforms, results, _ = pyshacl.validate(
             graph,
@@ -99,9 +119,18 @@ def validate_graph(
         raise ShapesError(f"{where}: pySHACL could not validate ({exc})") from exc
     if not isinstance(results, Graph):
         raise ShapesError(f"{where}: pySHACL returned no report graph ({results!r})")
-    node_shapes = _node_shape_of() if shapes is None else _node_shapes_in(shapes)
     found = (_finding(results, r, node_shapes) for r in results.objects(None, SH.result))
     return ValidationReport(conforms=bool(conforms), findings=sorted(found, key=_order))
+
+
+def default_engine() -> Engine:
+    """The SHACL engine `KG_SHACL_ENGINE` names: pyshacl (unset) or turbo."""
+    name = os.environ.get(ENGINE_VARIABLE) or "pyshacl"
+    for engine in ENGINES:
+        if name == engine:
+            return engine
+    expected = ", ".join(ENGINES)
+    raise ShapesError(f"{ENGINE_VARIABLE}={name!r}: no such SHACL engine (expected: {expected})")
 
 
 def format_report(report: ValidationReport) -> str:
@@ -226,6 +255,18 @@ def _finding(report: Graph, result: Node, node_shapes: dict[Node, Node]) -> Find
         component=str(report.value(result, SH.sourceConstraintComponent)),
         rule=str(rule) if rule is not None else "",
     )
+
+
+def _with_pyshacl_message(
+    finding: Finding, report: Graph, result: Node, shapes: Graph, data: Graph
+) -> Finding:
+    source = report.value(result, SH.sourceShape)
+    component = report.value(result, SH.sourceConstraintComponent)
+    if source is None or component is None:
+        return finding
+    focus = report.value(result, SH.focusNode)
+    message = turbo.pyshacl_message(shapes, source, component, data, focus, finding.value)
+    return finding if message is None else replace(finding, message=message)
 
 
 def _path_text(graph: Graph, path: Node) -> str:

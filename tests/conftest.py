@@ -23,6 +23,8 @@ from kg.mapping import map_record
 from kg.model import Record
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The annotated real articles: beside the checkout in CI, absent from a user's fresh clone.
+SHARED_ARTICLES = Path(__file__).resolve().parents[2] / "shared" / "articles"
 
 
 @pytest.fixture

@@ -1,0 +1,93 @@
+"""The optional fast SHACL engine: pyshacl-turbo (Rust), reporting what pySHACL reports.
+
+pySHACL stays kg's reference engine. pyshacl-turbo finds the same results (the differential
+test in tests/test_turbo.py checks every field of every finding on the shared articles and the
+broken-graph fixtures) about ten times sooner, but words its own messages where a shape has no
+`sh:message`; those are rewritten here by pySHACL's own message code, so a report reads the same
+whichever engine wrote it. Installed with `pip install 'kg[turbo]'`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from functools import cache
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from kg.errors import ShapesError
+
+_compiled: weakref.WeakKeyDictionary[Graph, Any] = weakref.WeakKeyDictionary()
+
+
+def validate(graph: Graph, shapes: Graph, where: str) -> tuple[bool, Graph]:
+    """(conforms, report graph) from pyshacl-turbo, warnings allowed, no inference."""
+    compiled = _compile(shapes, where)
+    try:
+        conforms, results, _ = compiled.validate(graph, allow_warnings=True)
+    except Exception as exc:  # pyshacl-turbo raises RuntimeErrors of its own
+        raise ShapesError(f"{where}: pyshacl-turbo could not validate ({exc})") from exc
+    if not isinstance(results, Graph):
+        raise ShapesError(f"{where}: pyshacl-turbo returned no report graph ({results!r})")
+    return bool(conforms), results
+
+
+def pyshacl_message(
+    shapes: Graph, source_shape: Node, component: Node, data: Graph, focus: Node, value: Node | None
+) -> str | None:
+    """pySHACL's own message for a result of a core constraint of a shape without `sh:message`;
+    None where pySHACL would use the shape's or the SPARQL constraint's message (the engines
+    agree on those)."""
+    if (source_shape, SH.message, None) in shapes:
+        return None
+    component_class = _core_components().get(component)
+    if component_class is None:
+        return None
+    shape = _pyshacl_shapes(shapes).lookup_shape_from_node(source_shape)
+    messages: list[Literal] = component_class(shape).make_generic_messages(data, focus, value)
+    return str(messages[0]) if messages else None
+
+
+def _compile(shapes: Graph, where: str) -> Any:
+    compiled = _compiled.get(shapes)
+    if compiled is None:
+        try:
+            import pyshacl_turbo
+        except ImportError as exc:
+            raise ShapesError(
+                "the turbo SHACL engine needs pyshacl-turbo: pip install 'kg[turbo]'"
+            ) from exc
+        try:
+            compiled = pyshacl_turbo.compile_shapes(shapes)
+        except Exception as exc:
+            raise ShapesError(f"{where}: pyshacl-turbo cannot read the shapes ({exc})") from exc
+        _compiled[shapes] = compiled
+    return compiled
+
+
+@cache
+def _core_components() -> dict[URIRef, Any]:
+    from pyshacl.constraints import CONSTRAINT_PARAMETERS_MAP
+
+    classes = CONSTRAINT_PARAMETERS_MAP.values()
+    # A SPARQL constraint's results carry its own sh:message, in both engines alike.
+    return {
+        c.shacl_constraint_component: c
+        for c in classes
+        if c.shacl_constraint_component != SH.SPARQLConstraintComponent
+    }
+
+
+_pyshacl_shapes_of: weakref.WeakKeyDictionary[Graph, Any] = weakref.WeakKeyDictionary()
+
+
+def _pyshacl_shapes(shapes: Graph) -> Any:
+    from pyshacl.shapes_graph import ShapesGraph
+
+    found = _pyshacl_shapes_of.get(shapes)
+    if found is None:
+        found = _pyshacl_shapes_of[shapes] = ShapesGraph(shapes)
+        found.shapes  # noqa: B018 (builds the lookup table of every shape, as pySHACL does)
+    return found
