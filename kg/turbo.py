@@ -68,7 +68,7 @@ def _compile(shapes: Graph, where: str) -> Any:
 
 
 @cache
-def _core_components() -> dict[URIRef, Any]:
+def _core_components() -> dict[Node, Any]:
     from pyshacl.constraints import CONSTRAINT_PARAMETERS_MAP
 
     classes = CONSTRAINT_PARAMETERS_MAP.values()

@@ -30,7 +30,7 @@ from rdflib.query import Processor
 from rdflib.term import Identifier, Node
 
 from kg import fastpaths, turbo
-from kg.errors import ShapesError
+from kg.errors import InputError, ShapesError
 from kg.packaged import packaged_file
 from kg.vocab import new_graph
 
@@ -96,10 +96,15 @@ def validate_graph(
     node_shapes = _node_shape_of() if shapes is None else _node_shapes_in(shapes)
     if engine == "turbo":
         if inference != "none" or ontology is not None:
-            raise ShapesError("the turbo SHACL engine validates without inference; use pyshacl")
+            raise InputError(
+                "the turbo SHACL engine validates without inference or an ontology; "
+                "use --shacl-engine pyshacl with --inference"
+            )
         conforms, results = turbo.validate(graph, shapes_graph, where)
         findings = [
-            _with_pyshacl_message(_finding(results, r, node_shapes), results, r, shapes_graph, graph)
+            _with_pyshacl_message(
+                _finding(results, r, node_shapes), results, r, shapes_graph, graph
+            )
             for r in results.objects(None, SH.result)
         ]
         return ValidationReport(conforms=conforms, findings=sorted(findings, key=_order))
@@ -130,7 +135,7 @@ def default_engine() -> Engine:
         if name == engine:
             return engine
     expected = ", ".join(ENGINES)
-    raise ShapesError(f"{ENGINE_VARIABLE}={name!r}: no such SHACL engine (expected: {expected})")
+    raise InputError(f"{ENGINE_VARIABLE}={name!r}: no such SHACL engine (expected: {expected})")
 
 
 def format_report(report: ValidationReport) -> str:
@@ -262,9 +267,9 @@ def _with_pyshacl_message(
 ) -> Finding:
     source = report.value(result, SH.sourceShape)
     component = report.value(result, SH.sourceConstraintComponent)
-    if source is None or component is None:
-        return finding
     focus = report.value(result, SH.focusNode)
+    if source is None or component is None or focus is None:
+        return finding
     message = turbo.pyshacl_message(shapes, source, component, data, focus, finding.value)
     return finding if message is None else replace(finding, message=message)
 

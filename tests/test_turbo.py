@@ -12,13 +12,14 @@ from rdflib import Graph
 from test_validate import BROKEN
 
 from kg.api import extract_file
-from kg.errors import ShapesError
+from kg.errors import InputError
 from kg.mapping import map_record
 from kg.validate import ENGINE_VARIABLE, ValidationReport, default_engine, validate_graph
 
 pytest.importorskip("pyshacl_turbo", reason="the turbo extra is not installed")
 
 ROOT = Path(__file__).resolve().parents[1]
+BUILD = ["build", str(ROOT / "examples" / "xiongan-innovation.txt")]
 ARTICLES = sorted(SHARED_ARTICLES.glob("*.txt")) + [ROOT / "examples" / "xiongan-innovation.txt"]
 
 
@@ -65,10 +66,39 @@ def test_engine_from_the_environment(graph: Graph, monkeypatch: pytest.MonkeyPat
     assert default_engine() == "turbo"
     assert validate_graph(graph).conforms
     monkeypatch.setenv(ENGINE_VARIABLE, "jena")
-    with pytest.raises(ShapesError, match="KG_SHACL_ENGINE='jena': no such SHACL engine"):
+    with pytest.raises(InputError, match="KG_SHACL_ENGINE='jena': no such SHACL engine"):
         validate_graph(graph)
 
 
 def test_turbo_refuses_inference(graph: Graph) -> None:
-    with pytest.raises(ShapesError, match="without inference"):
+    with pytest.raises(InputError, match="without inference"):
         validate_graph(graph, engine="turbo", inference="rdfs")
+
+
+def test_cli_engines_write_the_same_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kg.cli import main
+
+    monkeypatch.setenv(ENGINE_VARIABLE, "pyshacl")  # main() sets it; restored afterwards
+
+    for engine in ("pyshacl", "turbo"):
+        assert main([*BUILD, "-o", str(tmp_path / engine), "--shacl-engine", engine]) == 0
+    names = sorted(p.name for p in (tmp_path / "turbo").iterdir())
+    assert names == ["xiongan-innovation.jsonld", "xiongan-innovation.ttl"]
+    for name in names:
+        assert (tmp_path / "turbo" / name).read_bytes() == (
+            tmp_path / "pyshacl" / name
+        ).read_bytes()
+
+
+def test_cli_validate_with_turbo_refuses_inference(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kg.cli import main
+
+    monkeypatch.setenv(ENGINE_VARIABLE, "pyshacl")
+
+    code = main(
+        ["validate", str(ROOT / "output"), "--shacl-engine", "turbo", "--inference", "rdfs"]
+    )
+    assert code == 2
+    assert "without inference" in capsys.readouterr().err
