@@ -13,7 +13,7 @@ import weakref
 from functools import cache
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal
 from rdflib.namespace import SH
 from rdflib.term import Node
 
