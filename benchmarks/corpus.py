@@ -21,12 +21,16 @@ inside the timing.
   file to disk before renaming it into place, which the plain script does not).
 
 `KG_FAST=0` in the environment turns kg's fast paths off (they must give the same bytes).
+`--shacl-engine` picks kg's SHACL engine: turbo (pyshacl-turbo, the same findings as pySHACL,
+see tests/test_turbo.py) when it is installed, else pySHACL; the plain pipeline always uses
+pySHACL.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import multiprocessing
 import os
 import resource
@@ -68,6 +72,9 @@ def main() -> int:
     args = _arguments()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kg-bench-corpus-"))
     work.mkdir(parents=True, exist_ok=True)
+    # Through the environment: the spawned pipelines and their workers all read it.
+    os.environ["KG_SHACL_ENGINE"] = args.shacl_engine
+    print(f"kg's SHACL engine: {args.shacl_engine}", flush=True)
     try:
         files = make_corpus(args.articles, work / "articles")
         runs = [in_child(run_kg, files, work / "kg")]
@@ -92,6 +99,12 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="kg build -j N (the CPUs)"
+    )
+    parser.add_argument(
+        "--shacl-engine",
+        choices=("pyshacl", "turbo"),
+        default="turbo" if importlib.util.find_spec("pyshacl_turbo") else "pyshacl",
+        help="kg's SHACL engine (default: turbo when installed)",
     )
     return parser.parse_args()
 
