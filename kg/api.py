@@ -25,7 +25,7 @@ from kg.link import Links, link_record
 from kg.mapping import DEFAULT_BASE, map_record
 from kg.model import Article, Record
 from kg.serialize import Format, render_outputs
-from kg.validate import ValidationReport, validate_graph
+from kg.validate import Engine, ValidationReport, validate_graph
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,14 @@ def build(
     base: str = DEFAULT_BASE,
     published: str | None = None,
     links: Links | None = None,
+    shacl_engine: Engine | None = None,
 ) -> Result:
     """Read, extract, link, map and validate one article file (`published` is YYYY-MM-DD;
-    `links` adds to the packaged alias table, see `kg.link`)."""
+    `links` adds to the packaged alias table, see `kg.link`; `shacl_engine`: see
+    `kg.validate_graph`)."""
     path = Path(path)
     record = extract_file(path, published=published, links=links)
-    return build_record(record, base=base, stem=path.stem)
+    return build_record(record, base=base, stem=path.stem, shacl_engine=shacl_engine)
 
 
 def extract_file(
@@ -68,13 +70,18 @@ def extract_file(
         return link_record(record, links)
 
 
-def build_record(record: Record, base: str = DEFAULT_BASE, stem: str | None = None) -> Result:
+def build_record(
+    record: Record,
+    base: str = DEFAULT_BASE,
+    stem: str | None = None,
+    shacl_engine: Engine | None = None,
+) -> Result:
     """Map and validate a record, e.g. one a user edited; `stem` defaults to the article's."""
     where = record.article.source or "record"
     with _unexpected(where, "mapping"):
         graph = map_record(record, base=base)
     with _unexpected(where, "validation"):
-        report = validate_graph(graph)
+        report = validate_graph(graph, engine=shacl_engine)
     if stem is None:
         stem = Path(record.article.source).stem if record.article.source else "record"
     return Result(record.article, record, graph, report, stem)

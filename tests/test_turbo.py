@@ -11,7 +11,7 @@ from conftest import SHARED_ARTICLES
 from rdflib import Graph
 from test_validate import BROKEN
 
-from kg.api import extract_file
+from kg.api import build, extract_file
 from kg.errors import InputError
 from kg.mapping import map_record
 from kg.validate import ENGINE_VARIABLE, ValidationReport, default_engine, validate_graph
@@ -32,6 +32,13 @@ def test_same_findings_on_articles(path: Path) -> None:
     graph = map_record(extract_file(path))
     reference, turbo = both(graph)
     assert turbo == reference
+
+
+def test_build_with_either_engine() -> None:
+    reference = build(ARTICLES[-1], shacl_engine="pyshacl")
+    turbo = build(ARTICLES[-1], shacl_engine="turbo")
+    assert turbo.report == reference.report
+    assert turbo.conforms
 
 
 def test_articles_include_the_shared_ones_in_ci() -> None:
