@@ -27,16 +27,41 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
-def read_input(path: Path, expected: str) -> bytes:
-    """The bytes of an input file, or an `InputError` naming it (`expected`: "an article file")."""
+def read_input(path: Path, expected: str, limit: int | None = None) -> bytes:
+    """The bytes of an input file, or an `InputError` naming it (`expected`: "an article file").
+
+    A file over `limit` bytes is refused before it is read, so a huge one costs no time or memory.
+    """
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            if limit is None:
+                return handle.read()
+            size = os.fstat(handle.fileno()).st_size
+            # One byte past the limit is read: a pipe or a growing file has no size to check.
+            data = b"" if size > limit else handle.read(limit + 1)
+            size = max(size, len(data))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory (expected {expected})") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
+    if size > limit:
+        raise InputError(
+            f"{path}: {size:,} bytes is too large (expected {expected} of at most {limit:,} bytes)"
+        )
+    return data
+
+
+def decode_utf8(raw: bytes, where: str, expected: str) -> str:
+    """The text of UTF-8 bytes, a leading BOM dropped; `InputError` naming the first bad byte."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{where}: not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}; "
+            f"expected {expected}: re-encode it as UTF-8)"
+        ) from None
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -32,12 +32,12 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 from kg.data import read_table
 from kg.errors import InputError
-from kg.files import read_input
+from kg.files import decode_utf8, read_input
 from kg.model import Entity, EntityType, Geo, Record
+from kg.vocab import iri_problem
 
 WIKIDATA = "http://www.wikidata.org/entity/"
 GEONAMES = "https://sws.geonames.org/{}/"
@@ -47,7 +47,6 @@ MAX_LINKS_BYTES = 20_000_000
 
 T = TypeVar("T")
 _QID = re.compile(r"^Q[1-9][0-9]*$")
-_NOT_IN_IRI = re.compile(r'[\s<>"{}|\\^`\x00-\x1f\x7f]')
 
 
 class Links:
@@ -179,14 +178,8 @@ def default_links() -> Links:
 def read_links(path: str | Path) -> Links:
     """Read a links CSV (`type,name,id`); raises `InputError` naming the line at fault."""
     path = Path(path)
-    raw = read_input(path, "a links CSV file")
-    if len(raw) > MAX_LINKS_BYTES:
-        raise InputError(f"{path}: {len(raw)} bytes is too large (up to {MAX_LINKS_BYTES})")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: byte {exc.start}: not UTF-8 (expected UTF-8 CSV)") from None
-    return parse_links(text, str(path))
+    raw = read_input(path, "a links CSV file", MAX_LINKS_BYTES)
+    return parse_links(decode_utf8(raw, str(path), "a links CSV file"), str(path))
 
 
 def parse_links(text: str, where: str = "links") -> Links:
@@ -243,8 +236,7 @@ def _iri(ident: str, where: str) -> str:
     """A Wikidata QID as its entity IRI; an http(s) IRI as it is."""
     if _QID.match(ident):
         return WIKIDATA + ident
-    parts = urlsplit(ident)
-    if parts.scheme in ("http", "https") and parts.netloc and not _NOT_IN_IRI.search(ident):
+    if iri_problem(ident) is None:
         return ident
     raise InputError(
         f"{where}: id {ident!r} is neither a Wikidata QID nor an http(s) IRI "

@@ -39,12 +39,21 @@ from kg.model import (
     Record,
     Span,
 )
-from kg.vocab import ITSRDF, KG, NIF, ORG, PROV, SCHEMA, UNIT, new_graph, slug
+from kg.vocab import (
+    ITSRDF,
+    KG,
+    NIF,
+    ORG,
+    PROV,
+    SCHEMA,
+    UNIT,
+    iri_problem,
+    new_graph,
+    slug,
+)
 
 DEFAULT_BASE = "https://example.org/kg/"
 
-# Characters RFC 3987 does not allow anywhere in an IRI.
-_NOT_IN_IRI = re.compile(r'[\s<>"{}|\\^`\x00-\x1f\x7f]')
 _KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _KIND = re.compile(r"^[A-Z][A-Za-z]*$")
 _DECIMAL = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
@@ -101,7 +110,7 @@ def check_base(base: str) -> None:
         or parts.fragment
         or "#" in base
         or not base.endswith("/")
-        or _NOT_IN_IRI.search(base)
+        or iri_problem(base) is not None
     ):
         # '#' is refused too: span IRIs add their own fragment ('#char=0,5') to the article IRI.
         raise MappingError(
@@ -221,9 +230,9 @@ class _Mapper:
             )
 
     def check_iri(self, pointer: str, iri: str) -> URIRef:
-        parts = urlsplit(iri)
-        if parts.scheme not in ("http", "https") or not parts.netloc or _NOT_IN_IRI.search(iri):
-            raise self.fail(pointer, f"{iri!r} is not an IRI (expected an absolute http(s) URL)")
+        problem = iri_problem(iri)
+        if problem is not None:
+            raise self.fail(pointer, f"{iri!r} is not an IRI ({problem})")
         return URIRef(iri)
 
     # --- triples --------------------------------------------------------------------------

@@ -21,16 +21,18 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.exceptions import relevance
 
 from kg.errors import InputError, KgError, RecordError
-from kg.files import read_input, write_atomic
+from kg.files import decode_utf8, read_input, write_atomic
+from kg.ingest import text_problem
 from kg.model import Record
 from kg.packaged import packaged_file
-from kg.vocab import slug
+from kg.vocab import iri_problem, slug
 
 SCHEMA_FILE = "record.schema.json"
 ENTITY_GROUPS = ("people", "organizations", "places")
 # What the semantic pass checks, as `Problem.rule`: a span's text is the article text at its
-# offsets; keys are unique; a post key is person/role/organization; keys refer to entities.
-SEMANTIC_RULES = ("span-text", "unique-key", "post-key", "reference")
+# offsets; keys are unique; a post key is person/role/organization; keys refer to entities;
+# text is plain (no control characters, no lone surrogates); URLs are IRIs every parser reads.
+SEMANTIC_RULES = ("span-text", "unique-key", "post-key", "reference", "plain-text", "iri")
 FACT_GROUPS = ("posts", "metrics", "quotes")
 
 # jsonschema messages are only rewritten for these keywords when the schema describes the value;
@@ -94,11 +96,7 @@ def record_problems(data: Any) -> list[Problem]:
 
 def _read_text(path: Path) -> str:
     where = str(path)
-    raw = read_input(path, "a record JSON file")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{where}: byte {exc.start}: not UTF-8 (expected UTF-8 JSON)") from exc
+    return decode_utf8(read_input(path, "a record JSON file"), where, "a JSON record")
 
 
 def _parse_json(text: str, where: str) -> Any:
@@ -213,6 +211,8 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[Problem]:
         yield from _span_problems(where, span, text)
     yield from _key_problems(data)
     yield from _reference_problems(data)
+    yield from _text_problems(data, "")
+    yield from _iri_problems(data)
 
 
 def _spans(data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -308,3 +308,29 @@ def _keys(data: dict[str, Any], group: str) -> frozenset[str]:
 def _reference(where: str, key: str, allowed: frozenset[str], what: str) -> Iterator[Problem]:
     if key not in allowed:
         yield Problem(where, f"{_show(key)} is not the key of {what} in this record", "reference")
+
+
+def _text_problems(value: Any, where: str) -> Iterator[Problem]:
+    """Control characters and lone surrogates (JSON can escape them, "\\ud800") in any string."""
+    if isinstance(value, str):
+        problem = text_problem(value)
+        if problem is not None:
+            yield Problem(where, problem, "plain-text")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _text_problems(item, where + _pointer([key]))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _text_problems(item, f"{where}/{i}")
+
+
+def _iri_problems(data: dict[str, Any]) -> Iterator[Problem]:
+    urls = [("/article/url", data["article"].get("url"))]
+    for group in ENTITY_GROUPS:
+        for i, entity in enumerate(data.get(group, [])):
+            same_as = entity.get("same_as", [])
+            urls += [(f"/{group}/{i}/same_as/{j}", url) for j, url in enumerate(same_as)]
+    for where, url in urls:
+        problem = None if url is None else iri_problem(url)
+        if problem is not None:
+            yield Problem(where, f"{_show(url)} is not an IRI ({problem})", "iri")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import quote, urlsplit
 
 from rdflib import Graph, Namespace
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
@@ -51,11 +52,20 @@ __all__ = [
     "SKOS",
     "UNIT",
     "XSD",
+    "iri_problem",
     "new_graph",
     "slug",
+    "web_iri",
 ]
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# Characters RFC 3987 does not allow anywhere in an IRI (and lone surrogates, which a command
+# line can carry but no UTF-8 file can hold).
+_NOT_IN_IRI = re.compile(r'[\s<>"{}|\\^`\x00-\x1f\x7f-\x9f\ud800-\udfff]')
+# A '%' that does not start a %XX escape: rdflib and rapper read it, pyoxigraph refuses it.
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# What a URI holds as it is (RFC 3986 reserved and unreserved characters, and '%' escapes).
+_URI_CHARACTERS = "!#$&'()*+,/:;=?@[]~%"
 
 
 def new_graph() -> Graph:
@@ -76,3 +86,51 @@ def slug(text: str) -> str:
         return key
     # Names with no ASCII letters (e.g. Chinese characters) still need a stable key.
     return "u" + "-".join(f"{ord(c):x}" for c in text if not c.isspace())
+
+
+def iri_problem(iri: str) -> str | None:
+    """Why `iri` is not an absolute http(s) IRI that every RDF parser reads, or None."""
+    try:
+        parts = urlsplit(iri)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        return str(exc)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "expected an absolute http(s) URL"
+    if _NOT_IN_IRI.search(iri):
+        return 'spaces, control characters and <>"{}|\\^` are not allowed in an IRI'
+    if _STRAY_PERCENT.search(iri):
+        return "'%' must start a %XX escape"
+    return None
+
+
+def web_iri(url: str) -> str | None:
+    """An article's URL as the IRI kg writes, or None when it is no absolute http(s) URL.
+
+    As a browser does, characters a URI may not hold (spaces, non-ASCII letters, `<>"`, a '%'
+    that starts no escape) are percent-encoded as UTF-8, and a non-ASCII host name becomes its
+    IDNA form, so every RDF parser reads the IRI:
+
+    >>> web_iri("https://例子.cn/新闻/a b.html?q=100%")
+    'https://xn--fsqu00a.cn/%E6%96%B0%E9%97%BB/a%20b.html?q=100%25'
+    """
+    if any(c in url for c in "\t\r\n"):
+        return None  # urlsplit drops them silently; a URL broken across lines is no URL
+    try:
+        parts = urlsplit(url)
+        netloc = _ascii_netloc(parts.netloc)
+    except (ValueError, UnicodeError):  # a bad IPv6 bracket, a label IDNA cannot encode
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or _NOT_IN_IRI.search(netloc):
+        return None
+    after_host = url.index(parts.netloc, url.index("//") + 2) + len(parts.netloc)
+    rest = _STRAY_PERCENT.sub("%25", url[after_host:])
+    return f"{parts.scheme}://{netloc}{quote(rest, safe=_URI_CHARACTERS)}"
+
+
+def _ascii_netloc(netloc: str) -> str:
+    """`user@例子.cn:80` -> `user@xn--fsqu00a.cn:80` (user names are percent-encoded)."""
+    userinfo, at, hostport = netloc.rpartition("@")
+    host, colon, port = hostport.partition(":")
+    if not host.isascii():
+        host = host.encode("idna").decode("ascii")
+    return f"{quote(userinfo, safe=_URI_CHARACTERS)}{at}{host}{colon}{port}"
