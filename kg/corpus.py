@@ -32,15 +32,22 @@ from typing import BinaryIO
 
 from kg.api import Result, build
 from kg.errors import InputError, KgError, OutputError, ValidationFailure
-from kg.files import ensure_dir, open_atomic, write_all_atomic
+from kg.files import (
+    check_output_dir,
+    ensure_dir,
+    open_atomic,
+    remove_stale_temps,
+    write_all_atomic,
+)
+from kg.ingest import ARTICLE_SUFFIXES
 from kg.link import Links
 from kg.loader import plural
 from kg.mapping import DEFAULT_BASE, check_base
 from kg.serialize import Format, render_outputs
 from kg.validate import format_report
+from kg.view import INDEX_NAME, PageSummary, page_of, render_index, render_page, summarize
 from kg.workers import process_map
 
-ARTICLE_SUFFIXES = (".txt", ".html", ".htm")
 # What is counted per article, in the order of the summary table.
 TALLIED = (
     "triples",
@@ -76,6 +83,7 @@ class ArticleOutcome:
     exit_code: int = 0  # the error's (`KgError.exit_code`): 1 does not conform, 2 input, 3 bug
     report: str | None = None  # the SHACL report of an article that does not conform
     counts: Mapping[str, int] = field(default_factory=dict)  # TALLIED names, for this article
+    page: PageSummary | None = None  # what the index shows of its page (`view=True`)
 
     @property
     def ok(self) -> bool:
@@ -91,6 +99,7 @@ class CorpusReport:
     seconds: float
     jobs: int
     combined: Path | None = None  # the N-Quads file of the whole corpus, when written
+    index: Path | None = None  # the index of the articles' pages (`view=True`), when written
 
     @property
     def ok(self) -> bool:
@@ -140,6 +149,7 @@ def build_corpus(
     published: str | None = None,
     links: Links | None = None,
     progress: Progress | None = None,
+    view: bool = False,
 ) -> CorpusReport:
     """Build every article under `paths` into `out_dir` (see the module docstring).
 
@@ -160,11 +170,15 @@ def build_corpus(
         published=published,
         links=links,
         combined=combined is not None,
+        view=view,
     )
     work = _plan(find_articles(paths), options)
     target = None if combined is None else Path(combined)
     if target is not None:
         _check_combined(target, work, options)
+    # Before any article is built: an output that cannot be written stops the build anyway.
+    check_output_dir(options.out_dir)
+    remove_stale_temps(options.out_dir)
     outcomes: list[ArticleOutcome] = []
     distinct: dict[str, set[str]] = {name: set() for name in ENTITY_TYPES}
     workers = min(jobs, len(work))
@@ -176,20 +190,32 @@ def build_corpus(
                 if sink is None:
                     ensure_dir(target.parent)
                     sink = stack.enter_context(open_atomic(target))
-                sink.write(nquads)
+                _append(sink, target, nquads)
             for name, keys in entities.items():
                 distinct[name].update(keys)
             outcomes.append(outcome)
             if progress is not None:
                 progress(done, len(work), outcome)
         written = target if sink is not None else None
+    pages = [outcome.page for outcome in outcomes if outcome.page is not None]
+    index = options.out_dir / INDEX_NAME if pages else None
+    if index is not None:
+        write_all_atomic({index: render_index(pages).encode("utf-8")})
     return CorpusReport(
         articles=tuple(outcomes),
         distinct={name: len(keys) for name, keys in distinct.items()},
         seconds=time.monotonic() - started,
         jobs=workers,
         combined=written,
+        index=index,
     )
+
+
+def _append(sink: BinaryIO, target: Path, data: bytes) -> None:
+    try:
+        sink.write(data)
+    except OSError as exc:  # a full disk, a file size limit
+        raise OutputError(f"{target}: cannot write ({exc.strerror})") from exc
 
 
 def find_articles(paths: Iterable[str | Path]) -> list[CorpusArticle]:
@@ -237,6 +263,8 @@ def format_corpus_report(report: CorpusReport) -> str:
     lines += [f"{name:<16}{count:>{width}}  {extra:>8}".rstrip() for name, count, extra in rows]
     processes = "1 process" if report.jobs == 1 else f"{report.jobs} processes"
     lines.append(f"({processes}; distinct: one IRI however many articles name it)")
+    if report.index is not None:
+        lines.append(f"pages: {report.index}")
     if report.combined is not None:
         lines.append(f"combined: {report.combined}")
     return "\n".join(lines) + "\n"
@@ -255,6 +283,7 @@ class _Options:
     published: str | None
     links: Links | None
     combined: bool
+    view: bool
 
 
 @dataclass(frozen=True)
@@ -296,15 +325,15 @@ def _build_job(work: _Work) -> _Done:
         outcome = _failed(path, failure, report=format_report(result.report), counts=counts)
         return outcome, entities, b""
     try:
-        files, nquads = _write(result, work)
+        files, nquads, page = _write(result, work)
     except OutputError:
         raise
     except KgError as exc:  # a graph the serializers refuse
         return _failed(path, exc, counts=counts), entities, b""
-    return ArticleOutcome(path, files=tuple(files), counts=counts), entities, nquads
+    return ArticleOutcome(path, files=tuple(files), counts=counts, page=page), entities, nquads
 
 
-def _write(result: Result, work: _Work) -> tuple[list[Path], bytes]:
+def _write(result: Result, work: _Work) -> tuple[list[Path], bytes, PageSummary | None]:
     options = work.options
     folder = options.out_dir / work.article.folder
     wanted = {*options.formats, *([Format.NQ] if options.combined else [])}
@@ -313,8 +342,14 @@ def _write(result: Result, work: _Work) -> tuple[list[Path], bytes]:
     nquads = rendered[nquads_name] if options.combined else b""
     if Format.NQ not in options.formats:
         rendered.pop(nquads_name, None)
+    summary = None
+    if options.view:
+        page = page_of(result)
+        rendered[f"{result.stem}.html"] = render_page(page).encode("utf-8")
+        summary = summarize(page, (work.article.folder / f"{result.stem}.html").as_posix())
     ensure_dir(folder)
-    return write_all_atomic({folder / name: data for name, data in rendered.items()}), nquads
+    files = write_all_atomic({folder / name: data for name, data in rendered.items()})
+    return files, nquads, summary
 
 
 def _failed(
@@ -353,6 +388,8 @@ def _plan(articles: list[CorpusArticle], options: _Options) -> list[_Work]:
                 f"{article.path}: would overwrite the outputs of {owner} "
                 "(give articles distinct file names)"
             )
+        elif options.view and target == Path(INDEX_NAME).with_suffix(""):
+            clash = f"{article.path}: its page would be the index, {INDEX_NAME} (rename it)"
         work.append(_Work(article, options, clash))
     return work
 

@@ -211,11 +211,13 @@ class Endpoint:
             headers={"Content-Type": media_type},
         )
 
-    def post_update(self, update: str) -> None:
-        """Run one SPARQL 1.1 Update request (all its operations in one request)."""
+    def post_update(self, update: str, graph: str | None = None) -> None:
+        """Run one SPARQL 1.1 Update request (all its operations in one request); `graph`, the
+        graph it replaces, is named in messages as a GSP request's URL names it."""
         self._send(
             "POST",
             self.url,
+            about=f" (graph <{graph}>)" if graph else "",
             content=update.encode("utf-8"),
             headers={"Content-Type": "application/sparql-update"},
         )
@@ -242,8 +244,8 @@ class Endpoint:
 
     # --- one request, with retries ----------------------------------------------------------
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        where = f"{method} {self.redact(self._full_url(url, kwargs.get('params')))}"
+    def _send(self, method: str, url: str, about: str = "", **kwargs: Any) -> httpx.Response:
+        where = f"{method} {self.redact(self._full_url(url, kwargs.get('params')))}{about}"
         attempt = 0
         while True:
             wait, problem = self._try(where, method, url, kwargs)
@@ -331,6 +333,13 @@ class Endpoint:
             return EndpointUnavailable(f"{message[:-1]}; {hint})")
         if status in (404, 405):
             return EndpointUnavailable(message)
+        if status == 413:
+            # One graph is one request (so it is replaced whole): the limit has to give.
+            size = len(response.request.content)
+            return StoreError(
+                f"{message[:-1]}; the request held {size:,} bytes: raise the endpoint's request "
+                "size limit, and any proxy's, e.g. nginx client_max_body_size)"
+            )
         return StoreError(message)
 
     def _excerpt(self, response: httpx.Response) -> str:

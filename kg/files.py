@@ -4,11 +4,18 @@ Each file is written to a temporary file in the same directory (so the final `os
 rename on one file system), flushed to disk, then renamed over the target. A group of files is
 staged completely before the first rename, so a failure while writing any of them leaves none
 of them behind. A file written piece by piece (`open_atomic`) appears when it is complete.
+
+A temporary file is named `.{name}.{pid}.{random}.tmp`: one left by a process that was killed
+(SIGKILL, a crash) is recognised by its process being gone, and removed by the next run
+(`remove_stale_temps`), while another run writing beside it keeps its own.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -66,7 +73,9 @@ def decode_utf8(raw: bytes, where: str, expected: str) -> str:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace `path` with `data` in one step; raises `OutputError` naming the path."""
-    write_all_atomic({Path(path): data})
+    path = Path(path)
+    remove_stale_temps(path.parent, path.name)
+    write_all_atomic({path: data})
 
 
 def write_all_atomic(files: Mapping[Path, bytes]) -> list[Path]:
@@ -85,13 +94,59 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> list[Path]:
 
 
 def ensure_dir(path: Path) -> None:
-    """Create an output directory (and its parents) unless it exists."""
+    """Create an output directory (and its parents) unless it exists; refuse one this process
+    cannot write, so a command fails before its work rather than at its first file."""
     try:
         path.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
         raise OutputError(f"{path}: not a directory (expected an output directory)") from None
     except OSError as exc:
         raise OutputError(f"{path}: cannot create directory ({exc.strerror})") from exc
+    _check_writable(path, path)
+
+
+def check_output_dir(path: Path) -> None:
+    """Refuse an output directory that could not be created or written to, without creating
+    it: a command checks before its work, rather than failing at its first file."""
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if existing == path and not path.is_dir():
+        raise OutputError(f"{path}: not a directory (expected an output directory)")
+    if not existing.is_dir():
+        raise OutputError(f"{path}: cannot create directory ({existing} is not a directory)")
+    _check_writable(path, existing)
+
+
+def _check_writable(path: Path, existing: Path) -> None:
+    # As root this always passes; the first write then reports what the file system says.
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: not writable (expected a directory you may write to)")
+
+
+# `.{name}.{pid}.{8 random characters}.tmp`, as `_open_temp` names them.
+_TEMP_NAME = re.compile(r"^\..+\.(\d+)\.[a-z0-9_]{8}\.tmp$")
+
+
+def remove_stale_temps(folder: Path, name: str | None = None) -> None:
+    """Remove the temporary files killed runs left in `folder`: those of the file `name`, or
+    without `name` those anywhere under `folder`. A temporary file whose process still runs is
+    another run's write in progress, and stays."""
+    pattern = f".{glob.escape(name)}.*.tmp" if name else "**/.*.tmp"
+    for temp in Path(folder).glob(pattern):
+        found = _TEMP_NAME.match(temp.name)
+        if found and not _running(int(found.group(1))):
+            # One that cannot be removed does no harm: it is hidden, and never read.
+            with contextlib.suppress(OSError):
+                temp.unlink()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, as another user's
+    return True
 
 
 @contextmanager
@@ -99,6 +154,7 @@ def open_atomic(path: Path) -> Iterator[BinaryIO]:
     """A file to write `path` through, piece by piece: it replaces `path` when the block ends,
     and is removed if the block raises, so `path` is never seen half written."""
     path = Path(path)
+    remove_stale_temps(path.parent, path.name)
     temp, handle = _open_temp(path)
     try:
         with handle:
@@ -132,7 +188,9 @@ def _stage(path: Path, data: bytes) -> Path:
 def _open_temp(path: Path) -> tuple[Path, BinaryIO]:
     """A new temporary file beside `path` (so renaming it over `path` is one step), open."""
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+        )
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
     temp = Path(name)

@@ -8,9 +8,9 @@
 Three steps, each finished before the next starts:
 
 1. **Read.** Every file (.ttl .jsonld .nt .nq .trig; folders recursively, in sorted order) is
-   parsed by pyoxigraph, whose JSON-LD parser has no document loader, so a remote context is
-   an error, never a fetch. Each statement goes to one named graph: kg's Turtle, JSON-LD and
-   N-Triples files describe one `schema:NewsArticle`, whose graph is `{article}/graph`
+   parsed by pyoxigraph; a JSON-LD context given by reference is refused, never read
+   (`kg.safety`: kg's own is put inline). Each statement goes to one named graph: kg's Turtle,
+   JSON-LD and N-Triples files describe one `schema:NewsArticle`, whose graph is `{article}/graph`
    (`kg.mapping.graph_iri`); N-Quads and TriG carry their graphs; the triples of any other file
    go to the `graph` given, or the file is refused. kg's graphs are SHACL-validated.
 2. **Send**, one graph at a time, each replaced in one step so a reader (or a crash) sees the
@@ -27,6 +27,7 @@ unavailable (`EndpointUnavailable`) the graphs not yet sent are reported as not 
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -40,7 +41,9 @@ from rdflib import Graph, URIRef
 
 from kg.endpoint import Credentials, Endpoint
 from kg.errors import EndpointUnavailable, InputError, StoreError, ValidationFailure
+from kg.files import read_input
 from kg.mapping import graph_iri
+from kg.safety import resolve_contexts
 from kg.serialize import Format
 from kg.store import default_store_dir, open_store
 from kg.validate import validate_graph
@@ -168,7 +171,7 @@ def _parse(path: Path) -> dict[str | None, set[pyoxigraph.Triple]]:
     groups: dict[str | None, set[pyoxigraph.Triple]] = defaultdict(set)
     fmt = _format(path)
     try:
-        for quad in pyoxigraph.parse(path=path, format=_PARSERS[fmt]):
+        for quad in _quads(path, fmt):
             groups[_graph_key(path, quad.graph_name)].add(quad.triple)
     except SyntaxError as exc:
         raise InputError(
@@ -177,6 +180,26 @@ def _parse(path: Path) -> dict[str | None, set[pyoxigraph.Triple]]:
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: cannot read ({exc})") from exc
     return groups
+
+
+def _quads(path: Path, fmt: Format) -> Iterator[pyoxigraph.Quad]:
+    if fmt is Format.JSONLD:  # read first, for its contexts; the other formats stream
+        data = _inline_contexts(path, read_input(path, "an RDF file"))
+        return pyoxigraph.parse(data, format=_PARSERS[fmt])
+    return pyoxigraph.parse(path=path, format=_PARSERS[fmt])
+
+
+def _inline_contexts(path: Path, data: bytes) -> bytes:
+    """The JSON-LD with kg's own context put inline; any other context given by reference
+    (a URL, `file:`, a path) is refused, as `kg validate` refuses it: it is never read."""
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        return data  # not JSON: the parser says where
+    resolved, refused = resolve_contexts(document, path.parent)
+    if refused is not None:
+        raise InputError(f"{path}: {refused.message}")
+    return data if resolved == document else json.dumps(resolved).encode("utf-8")
 
 
 def _graph_key(path: Path, name: object) -> str | None:
@@ -348,7 +371,7 @@ class _EndpointTarget:
             # N-Triples is a subset of Turtle, and every GSP server takes text/turtle.
             self.endpoint.put_graph(graph.name, graph.ntriples(), "text/turtle")
         else:
-            self.endpoint.post_update(replace_update(graph))
+            self.endpoint.post_update(replace_update(graph), graph.name)
 
     def count(self, name: str) -> int:
         rows = self.endpoint.select(count_query(name))

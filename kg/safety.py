@@ -11,7 +11,9 @@
 - A SPARQL query in shapes that would fetch (SERVICE, FROM, FROM NAMED, LOAD, USING) is refused:
   rdflib, which runs pySHACL's SPARQL, sends such requests.
 
-`owl:imports` need no check here: pySHACL is always called with `do_owl_imports=False`.
+`owl:imports` are never followed (pySHACL is always called with `do_owl_imports=False`). In
+shapes, one that names a file not given with them is refused (`unresolved_imports`): the shapes
+it would bring would silently not apply, and a run would pass that should fail.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 from pyparsing import ParseException, ParseResults
 from rdflib import BNode, Graph, Literal
-from rdflib.namespace import SH
+from rdflib.namespace import OWL, RDF, SH
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
@@ -155,6 +157,21 @@ def is_kg_context(value: Any) -> bool:
 
 def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
+
+
+# --- owl:imports in shapes -----------------------------------------------------------------------
+
+
+def unresolved_imports(shapes: Graph) -> list[str]:
+    """Why the shapes are refused: each `owl:imports` of an ontology that is not among them
+    (the union of the shapes files given; an import of one given beside it is satisfied)."""
+    given = set(shapes.subjects(RDF.type, OWL.Ontology))
+    return [
+        f"{_name(shapes, node)} owl:imports {imported.n3()} refused (kg never fetches; give the "
+        "imported shapes with another --shapes)"
+        for node, imported in sorted(shapes.subject_objects(OWL.imports))
+        if imported not in given
+    ]
 
 
 # --- SPARQL in shapes -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -47,7 +48,9 @@ def process_map(
         yield from map(fn, items)
         return
     chunks = _chunks(items, max(1, chunksize))
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts
+    )
     try:
         pending: deque[Future[list[R]]] = deque(
             pool.submit(_run_chunk, fn, chunk) for chunk in islice(chunks, workers * 3)
@@ -59,6 +62,13 @@ def process_map(
             yield from done
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C reaches every process of the terminal's group; the caller alone stops the run,
+    and a worker finishes the item it holds (its files are written whole) rather than dying
+    with a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:

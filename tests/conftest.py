@@ -1,8 +1,10 @@
 """Shared fixtures: the hand-made example record, its graph, golden updates, external tools,
-and real Oxigraph servers."""
+real Oxigraph servers, and a small SPARQL endpoint that misbehaves on purpose."""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json
 import os
 import shutil
@@ -10,10 +12,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -57,6 +63,18 @@ def _require_tool(name: str, install: str) -> str:
     path = shutil.which(name)
     if path is not None:
         return path
+    _unavailable(name, install)
+
+
+def require_module(name: str, install: str) -> ModuleType:
+    """The module imported, or a skip (a fail when CI is set), as for a tool."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        _unavailable(name, install)
+
+
+def _unavailable(name: str, install: str) -> NoReturn:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"{name} is not installed, and CI must run every test")
     pytest.skip(f"{name} is not installed ({install}); CI runs this test")
@@ -157,3 +175,136 @@ def oxigraph_servers(tmp_path: Path) -> Iterator[Callable[..., OxigraphServer]]:
 def oxigraph(oxigraph_servers: Callable[..., OxigraphServer]) -> OxigraphServer:
     """A fresh Oxigraph server with an empty store."""
     return oxigraph_servers()
+
+
+# --- a SPARQL endpoint that misbehaves on purpose ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer to a write; `{auth}` in the body echoes the Authorization header."""
+
+    status: int = 204
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+    hang: bool = False  # never answer
+
+
+@dataclass(frozen=True)
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class FakeEndpoint:
+    """A SPARQL endpoint on 127.0.0.1: writes get the scripted replies, then 204 (413 for a body
+    over `max_body` bytes); a query to /query gets `query_reply`, or the count of statements in
+    the last write (plus `miscount`). Every request is recorded."""
+
+    def __init__(
+        self,
+        script: list[Reply],
+        miscount: int = 0,
+        max_body: int | None = None,
+        query_reply: Reply | None = None,
+    ) -> None:
+        self.script = list(script)
+        self.miscount = miscount
+        self.max_body = max_body
+        self.query_reply = query_reply
+        self.requests: list[Seen] = []
+        self.last_count = 0
+        self.released = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        # A short poll interval: shutdown() waits up to one interval.
+        serve = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+        serve.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def store_url(self) -> str:
+        return f"{self.url}/store"
+
+    @property
+    def writes(self) -> list[Seen]:
+        return [r for r in self.requests if not r.path.startswith("/query")]
+
+    def close(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                fake.handle(self)
+
+            do_POST = do_GET = do_PUT
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        body = request.rfile.read(int(request.headers.get("Content-Length", 0)))
+        headers = dict(request.headers)
+        self.requests.append(Seen(request.command, request.path, headers, body))
+        if request.path.startswith("/query"):
+            count = Reply(200, {"Content-Type": "application/json"}, self._count())
+            self._send(request, self.query_reply or count)
+            return
+        if self.max_body is not None and len(body) > self.max_body:
+            self._send(request, Reply(413, body=f"request body over {self.max_body} bytes"))
+            return
+        reply = self.script.pop(0) if self.script else Reply()
+        if reply.hang:
+            self.released.wait(60)
+            return
+        if reply.status < 300:
+            self.last_count = sum(1 for line in body.split(b"\n") if line.endswith(b" ."))
+        self._send(request, replace_auth(reply, headers.get("Authorization", "")))
+
+    def _count(self) -> str:
+        value = {"type": "literal", "value": str(self.last_count + self.miscount)}
+        return json.dumps({"head": {"vars": ["n"]}, "results": {"bindings": [{"n": value}]}})
+
+    def _send(self, request: BaseHTTPRequestHandler, reply: Reply) -> None:
+        data = reply.body.encode("utf-8")
+        request.send_response(reply.status)
+        for name, value in reply.headers.items():
+            request.send_header(name, value)
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+
+
+def replace_auth(reply: Reply, auth: str) -> Reply:
+    return dataclasses.replace(reply, body=reply.body.replace("{auth}", auth))
+
+
+@pytest.fixture
+def fake_endpoint() -> Iterator[Callable[..., FakeEndpoint]]:
+    """`fake_endpoint(Reply(503), ...)` starts one; all are stopped afterwards."""
+    started: list[FakeEndpoint] = []
+
+    def start(
+        *script: Reply,
+        miscount: int = 0,
+        max_body: int | None = None,
+        query_reply: Reply | None = None,
+    ) -> FakeEndpoint:
+        started.append(FakeEndpoint(list(script), miscount, max_body, query_reply))
+        return started[-1]
+
+    yield start
+    for fake in started:
+        fake.close()

@@ -11,18 +11,16 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pyoxigraph
 import pytest
-from conftest import OxigraphServer, free_port
+from conftest import FakeEndpoint, OxigraphServer, Reply, free_port
 from rdflib import Graph, URIRef
 from test_cli import assert_one_error_line, run_kg
 
@@ -572,120 +570,7 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> None:
         time.sleep(0.005)
 
 
-# --- faults, each from a small HTTP server in this file ------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One scripted answer to a write; `{auth}` in the body echoes the Authorization header."""
-
-    status: int = 204
-    headers: dict[str, str] = field(default_factory=dict)
-    body: str = ""
-    hang: bool = False  # never answer
-
-
-@dataclass(frozen=True)
-class Seen:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class FakeEndpoint:
-    """A SPARQL endpoint on 127.0.0.1: writes get the scripted replies, then 204; a query to
-    /query gets the count of statements in the last write (plus `miscount`). Every request is
-    recorded."""
-
-    def __init__(self, script: list[Reply], miscount: int = 0) -> None:
-        self.script = list(script)
-        self.miscount = miscount
-        self.requests: list[Seen] = []
-        self.last_count = 0
-        self.released = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        # A short poll interval: shutdown() waits up to one interval.
-        serve = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
-        serve.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    @property
-    def store_url(self) -> str:
-        return f"{self.url}/store"
-
-    @property
-    def writes(self) -> list[Seen]:
-        return [r for r in self.requests if not r.path.startswith("/query")]
-
-    def close(self) -> None:
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                fake.handle(self)
-
-            do_POST = do_GET = do_PUT
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        return Handler
-
-    def handle(self, request: BaseHTTPRequestHandler) -> None:
-        body = request.rfile.read(int(request.headers.get("Content-Length", 0)))
-        headers = dict(request.headers)
-        self.requests.append(Seen(request.command, request.path, headers, body))
-        if request.path.startswith("/query"):
-            self._send(request, Reply(200, {"Content-Type": "application/json"}, self._count()))
-            return
-        reply = self.script.pop(0) if self.script else Reply()
-        if reply.hang:
-            self.released.wait(60)
-            return
-        if reply.status < 300:
-            self.last_count = sum(1 for line in body.split(b"\n") if line.endswith(b" ."))
-        self._send(request, replace_auth(reply, headers.get("Authorization", "")))
-
-    def _count(self) -> str:
-        value = {"type": "literal", "value": str(self.last_count + self.miscount)}
-        return json.dumps({"head": {"vars": ["n"]}, "results": {"bindings": [{"n": value}]}})
-
-    def _send(self, request: BaseHTTPRequestHandler, reply: Reply) -> None:
-        data = reply.body.encode("utf-8")
-        request.send_response(reply.status)
-        for name, value in reply.headers.items():
-            request.send_header(name, value)
-        request.send_header("Content-Length", str(len(data)))
-        request.end_headers()
-        request.wfile.write(data)
-
-
-def replace_auth(reply: Reply, auth: str) -> Reply:
-    return dataclasses.replace(reply, body=reply.body.replace("{auth}", auth))
-
-
-@pytest.fixture
-def fake_endpoint() -> Iterator[Callable[..., FakeEndpoint]]:
-    """`fake_endpoint(Reply(503), ...)` starts one; all are stopped afterwards."""
-    started: list[FakeEndpoint] = []
-
-    def start(*script: Reply, miscount: int = 0) -> FakeEndpoint:
-        started.append(FakeEndpoint(list(script), miscount))
-        return started[-1]
-
-    yield start
-    for fake in started:
-        fake.close()
+# --- faults, each from a small HTTP server (`fake_endpoint`, in conftest.py) -------------------
 
 
 @server_backed
@@ -876,7 +761,7 @@ def test_a_remote_jsonld_context_is_never_fetched(
         "name": "A",
     }
     path.write_text(json.dumps(document))
-    with pytest.raises(InputError, match="remote.jsonld: .*remote context"):
+    with pytest.raises(InputError, match="remote.jsonld: @context .* kg never fetches a context"):
         load([path], endpoint=fake.store_url, graph="https://example.org/g")
     assert fake.requests == []
 

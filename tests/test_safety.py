@@ -171,12 +171,16 @@ def test_nothing_reaches_a_server_from_the_command_or_its_workers(
         "sh:targetClass <https://example.org/ns#Nothing> .\n",
         "utf-8",
     )
+    # The import is of shapes given beside it (an import of anything else is refused).
+    (shapes.parent / "imported.ttl").write_text(
+        f"<{url}/shapes.ttl> a <http://www.w3.org/2002/07/owl#Ontology> .\n", "utf-8"
+    )
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     files = [tmp_path / name for name in expected]
     options: list[list[str | Path]] = [
         [],
         ["-j", "2", "--ontology", ontology, "--inference", "rdfs"],
-        ["--shapes", shapes],
+        ["--shapes", shapes.parent],
     ]
     for extra in options:
         done = subprocess.run(
