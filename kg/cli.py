@@ -9,6 +9,7 @@ codes in one place, `main`:
        for `kg eval`: the macro-F1 below --fail-under
     2  usage or input error (bad option, unreadable article or record, unwritable output)
     3  processing or store error (a stage failed; a graph was not loaded)
+    130  interrupted (Ctrl-C)
 
 `kg build` with several articles builds each on its own: those that fail are listed and the
 exit code is the highest of theirs.
@@ -48,6 +49,7 @@ from kg.validate import ENGINE_VARIABLE, ENGINES, format_report
 from kg.workers import default_workers
 
 Command = Callable[[argparse.Namespace], int]
+INTERRUPTED = 130  # the exit code of a command stopped by Ctrl-C (128 + SIGINT)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,6 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KgError as exc:
         _say(str(exc))
         return exc.exit_code
+    except KeyboardInterrupt:
+        # Ctrl-C (SIGINT): the files written are whole and the temporary ones removed on the
+        # way out; 130 is what shells report for a command stopped by SIGINT.
+        _say("interrupted (what was written is complete; run the command again to finish)")
+        return INTERRUPTED
     except Exception as exc:
         # A bug, not bad input; exit code 1 would read as "does not conform".
         _say(f"internal error ({type(exc).__name__}: {exc})")

@@ -56,7 +56,13 @@ from kg.packaged import packaged_file
 from kg.record import SCHEMA_FILE as RECORD_SCHEMA_FILE
 from kg.record import read_schema as read_record_schema
 from kg.record import record_problems
-from kg.safety import fetching_queries, is_kg_context, resolve_contexts, xml_declaration
+from kg.safety import (
+    fetching_queries,
+    is_kg_context,
+    resolve_contexts,
+    unresolved_imports,
+    xml_declaration,
+)
 from kg.validate import Finding, Inference, ValidationReport, validate_graph
 from kg.vocab import ITSRDF, KG, NIF, SCHEMA
 from kg.workers import process_map
@@ -324,7 +330,7 @@ class _Checker:
         self.ontology = None if options.ontology is None else _read_rdf(options.ontology)
         self.schema = None if options.schema is None else _read_schema(options.schema)
         if self.shapes is not None:
-            problems = fetching_queries(self.shapes)
+            problems = [*unresolved_imports(self.shapes), *fetching_queries(self.shapes)]
             if problems:
                 raise BrokenShapes(f"{_names(options.shapes)}: {problems[0]}")
         self.where = _names(options.shapes)
