@@ -8,7 +8,8 @@
 
 The stages are modules of their own (`kg.ingest`, `kg.extract`, `kg.link`, `kg.mapping`,
 `kg.validate`, `kg.serialize`, `kg.loader`, `kg.sparql`), and so are building a corpus
-(`kg.corpus`) and validating files for CI (`kg.conformance`, reported by `kg.reports`); this
+(`kg.corpus`), validating files for CI (`kg.conformance`, reported by `kg.reports`) and
+pages to review in a browser (`kg.view`); this
 package re-exports their public functions and the record model.
 """
 
@@ -44,11 +45,13 @@ from kg.link import Links, link_record, read_links
 from kg.loader import GraphLoad, LoadReport, load
 from kg.mapping import DEFAULT_BASE, map_record
 from kg.model import Article, Entity, Geo, Image, Metric, Period, Post, Quote, Record, Span
+from kg.readback import record_from_graph
 from kg.record import read_record, write_record
 from kg.reports import ReportFormat, format_run
 from kg.serialize import Format, serialize_graph, write_outputs
 from kg.sparql import QueryResult, RdfTerm, ResultFormat, format_result, query, read_query
 from kg.validate import Finding, ValidationReport, format_report, validate_graph
+from kg.view import Page, PageSummary, read_page, render_index, render_page, write_views
 
 __all__ = [
     "Article",
@@ -74,6 +77,8 @@ __all__ = [
     "MappingError",
     "Metric",
     "OutputError",
+    "Page",
+    "PageSummary",
     "Passage",
     "Period",
     "Post",
@@ -111,8 +116,12 @@ __all__ = [
     "read_article",
     "read_gold",
     "read_links",
+    "read_page",
     "read_query",
     "read_record",
+    "record_from_graph",
+    "render_index",
+    "render_page",
     "score_folder",
     "score_record",
     "serialize_graph",
@@ -122,4 +131,5 @@ __all__ = [
     "write_record",
     "write_result",
     "write_results",
+    "write_views",
 ]

@@ -46,6 +46,7 @@ from kg.server import DEFAULT_BIND, DEFAULT_PORT, serve
 from kg.sparql import DEFAULT_TIMEOUT, ResultFormat, format_result, query, read_query
 from kg.store import default_store_dir
 from kg.validate import ENGINE_VARIABLE, ENGINES, format_report
+from kg.view import read_page, write_views
 from kg.workers import default_workers
 
 Command = Callable[[argparse.Namespace], int]
@@ -105,6 +106,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             published=args.published,
             links=_links(args),
             progress=progress,
+            view=args.view,
         )
     finally:
         show.close()
@@ -112,7 +114,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         [article] = report.articles
         if not article.ok:
             return _article_failed(article)
-        _print_paths([*article.files, *filter(None, [report.combined])])
+        _print_paths([*article.files, *filter(None, [report.combined, report.index])])
     else:
         for article in report.failed:
             _say(article.error or "")
@@ -188,6 +190,21 @@ def cmd_map(args: argparse.Namespace) -> int:
     stem = None if record.article.source else Path(args.record).stem
     result = build_record(record, base=args.base, stem=stem)
     _print_paths(_write_conforming([result], args.output, args.formats))
+    return 0
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    links = _links(args)
+    pages = [
+        read_page(path, base=args.base, published=args.published, links=links)
+        for path in args.inputs
+    ]
+    _print_paths(write_views(pages, args.output))
+    failing = [page.record.article.source or page.stem for page in pages if not page.conforms]
+    if failing:
+        raise ValidationFailure(
+            f"{', '.join(failing)}: does not conform to the shapes (the page shows the findings)"
+        )
     return 0
 
 
@@ -409,6 +426,11 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument(
         "--load", action="store_true", help="then load the files written (see kg load)"
     )
+    build_cmd.add_argument(
+        "--view",
+        action="store_true",
+        help="also write DIR/<stem>.html for each article built and DIR/index.html (see kg view)",
+    )
     _target_options(build_cmd)
 
     load_cmd = _command(
@@ -504,6 +526,7 @@ def _parser() -> argparse.ArgumentParser:
     _serve_command(commands)
     _check_command(commands)
     _validate_command(commands)
+    _view_command(commands)
     return parser
 
 
@@ -828,3 +851,28 @@ def _report_format(value: str) -> ReportFormat:
         return ReportFormat.from_name(value)
     except KgError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _view_command(commands: argparse._SubParsersAction[_Parser]) -> None:
+    sub = _command(
+        commands,
+        "view",
+        cmd_view,
+        "write one self-contained HTML page per article to review in a browser, and an index",
+        "kg view examples/xiongan-innovation.txt -o view/   # then open view/index.html\n\n"
+        "Pages are written even for data that does not conform: they show the findings.\n"
+        "exit codes: 0 ok, 1 some article does not conform (pages written), 2 usage or input "
+        "error, 3 a stage failed",
+    )
+    sub.add_argument(
+        "inputs",
+        nargs="+",
+        type=Path,
+        metavar="INPUT",
+        help="articles (.txt .html .htm: built), records (.json: mapped) or files kg wrote "
+        "(.ttl .nt: read back)",
+    )
+    _output_options(sub, rdf_formats=False)
+    _published_option(sub)
+    _links_option(sub)
+    _engine_option(sub)

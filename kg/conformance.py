@@ -636,7 +636,7 @@ def _article(graph: Graph) -> Node | None:
 
 
 def _shacl_finding(name: str, parsed: _Parsed, finding: Finding, kg_data: bool) -> FileFinding:
-    passage, node = _passage(parsed.graph, finding) if kg_data else (None, None)
+    passage, node = finding_passage(parsed.graph, finding) if kg_data else (None, None)
     line, column = _line_column(parsed.text, _node_offset(parsed, node or finding.focus))
     return FileFinding(
         file=name,
@@ -662,7 +662,7 @@ def _rule(finding: Finding) -> str:
     return finding.shape
 
 
-def _passage(graph: Graph, finding: Finding) -> tuple[Passage | None, str | None]:
+def finding_passage(graph: Graph, finding: Finding) -> tuple[Passage | None, str | None]:
     """The article passage a finding is about, and the span it came from.
 
     The value when it is a span (the context's SPARQL checks name the span as the value), else

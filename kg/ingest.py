@@ -35,6 +35,7 @@ from kg.vocab import web_iri
 MAX_ARTICLE_BYTES = 1_000_000
 MAX_PAGE_BYTES = 10_000_000
 HTML_SUFFIXES = (".html", ".htm")
+ARTICLE_SUFFIXES = (".txt", *HTML_SUFFIXES)  # what kg reads as an article
 
 _HEADER = re.compile(r"^(标题|网址|图片列表)\s*[:：]\s*(.*)$")
 _IMAGE = re.compile(

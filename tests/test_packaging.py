@@ -4,6 +4,7 @@ run here as GitHub would run it."""
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.util
 import json
 import os
@@ -11,6 +12,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -230,3 +232,21 @@ def test_action_script_runs_no_code_from_its_inputs(tmp_path: Path) -> None:
     outputs = run_validate_step(workspace, "good.ttl $(touch pwned) `touch pwned`")
     assert not (workspace / "pwned").exists()
     assert outputs["exit-code"] == "2"  # the odd words are paths that do not exist
+
+
+# --- package data --------------------------------------------------------------------------------
+
+
+def test_kg_view_files_ship_in_the_wheel() -> None:
+    # setuptools puts in the wheel the files of kg/ that [tool.setuptools.package-data] names.
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["kg"]
+    package = ROOT / "kg"
+    files = [p.relative_to(package).as_posix() for p in (package / "resources" / "view").iterdir()]
+    assert sorted(files) == [
+        "resources/view/page.css",
+        "resources/view/page.html",
+        "resources/view/page.js",
+    ]
+    for name in [*files, "data/view_kinds.tsv", "data/link_names.tsv"]:
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
