@@ -30,7 +30,10 @@ from typing import Any
 
 import pytest
 
+import kg
 from kg.cli import main
+
+KG_ROOT = Path(kg.__file__).parents[1]
 
 # Hosts a test may still reach: kg's own servers and the test's Oxigraph run on loopback.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "localhost", "0.0.0.0", "::"})
@@ -155,9 +158,12 @@ def run_kg_offline(
     prefix: list[str], *args: str | Path, cwd: Path | None = None, timeout: float = 120
 ) -> KgRun:
     """`python -m kg ARGS` in a subprocess without any network interface but loopback."""
+    # The kg under test, wherever the subprocess starts (it may not be installed).
+    path = os.pathsep.join(filter(None, [str(KG_ROOT), os.environ.get("PYTHONPATH")]))
     done = subprocess.run(
         [*prefix, sys.executable, "-m", "kg", *map(str, args)],
         cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path},
         capture_output=True,
         text=True,
         timeout=timeout,
