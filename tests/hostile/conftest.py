@@ -23,7 +23,7 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,20 +154,36 @@ def offline_prefix() -> list[str]:
     return [unshare, "-rn"]
 
 
-def run_kg_offline(
-    prefix: list[str], *args: str | Path, cwd: Path | None = None, timeout: float = 120
-) -> KgRun:
-    """`python -m kg ARGS` in a subprocess without any network interface but loopback."""
-    # The kg under test, wherever the subprocess starts (it may not be installed).
+def kg_command(*args: str | Path) -> list[str]:
+    """`python -m kg ARGS`, for a subprocess started with `kg_env()`."""
+    return [sys.executable, "-m", "kg", *map(str, args)]
+
+
+def kg_env() -> dict[str, str]:
+    """The environment in which a subprocess finds the kg under test, wherever it starts
+    (kg may not be installed)."""
     path = os.pathsep.join(filter(None, [str(KG_ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def run_kg_offline(
+    prefix: list[str],
+    *args: str | Path,
+    cwd: Path | None = None,
+    timeout: float = 120,
+    preexec_fn: Callable[[], None] | None = None,
+) -> KgRun:
+    """`python -m kg ARGS` in a subprocess without any network interface but loopback;
+    `preexec_fn` runs in the child first (e.g. to set a resource limit)."""
     done = subprocess.run(
-        [*prefix, sys.executable, "-m", "kg", *map(str, args)],
+        [*prefix, *kg_command(*args)],
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": path},
+        env=kg_env(),
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        preexec_fn=preexec_fn,
     )
     return KgRun(done.returncode, done.stdout, done.stderr)
 
