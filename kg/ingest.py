@@ -96,7 +96,8 @@ def parse_article(
     if not text.strip():
         raise InputError(f"{where}: empty file (expected an article)")
     lines = text.split("\n")
-    if any(_HEADER.match(line) for line in lines[:5]):
+    # Blank lines before the headers (copy and paste, a BOM removed) do not hide them.
+    if any(_HEADER.match(line) for line in [line for line in lines if line.strip()][:5]):
         title, url, body_lines, images = _split_header_format(lines, where)
     else:
         title, url, body_lines, images = _split_plain(lines)
@@ -270,7 +271,7 @@ def _split_header_format(
             if key == "标题":
                 title = value
             else:
-                url = value
+                url = value or None  # an empty '网址:' says there is none
             continue
         if in_images:
             image = _IMAGE.match(line)
@@ -282,7 +283,8 @@ def _split_header_format(
                     "(expected '1. <name> - 尺寸: <W>x<H>')"
                 )
             continue
-        body.append(line)
+        if body or line.strip():  # blank lines before the headers are not the body
+            body.append(line)
     if not title:
         raise InputError(f"{where}: header has no title (expected a '标题:' line)")
     return _clean(title), url, body, images

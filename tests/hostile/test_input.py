@@ -169,6 +169,7 @@ SAME_AS_CLEAN = [
     pytest.param(lambda b: b.replace(b"\n", b"\r"), id="old-mac-line-ends"),
     pytest.param(lambda b: b.replace("标题: ".encode(), "标题：".encode()), id="full-width-colon"),
     pytest.param(lambda b: b.replace("网址: ".encode(), "网址 ： ".encode()), id="spaced-colon"),
+    pytest.param(lambda b: b"\n \n\t\n\n\n\n" + b, id="blank-lines-before-the-headers"),
 ]
 
 
@@ -184,9 +185,16 @@ def test_a_variant_gives_the_clean_article_s_bytes(
         assert (out / f"{STEM}{suffix}").read_bytes() == (GOLDEN / f"{STEM}{suffix}").read_bytes()
 
 
-def test_an_article_without_a_url_has_none(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(without_line("网址"), id="no-url-header"),
+        pytest.param(example(URL, ""), id="empty-url-header"),
+    ],
+)
+def test_an_article_without_a_url_has_none(tmp_path: Path, data: bytes) -> None:
     out = tmp_path / "out"
-    result = build(tmp_path, out, without_line("网址"))
+    result = build(tmp_path, out, data)
     assert result.code == 0, result.stderr
     graph = Graph().parse(out / f"{STEM}.ttl")
     assert list(graph.objects(None, SCHEMA.url)) == []
