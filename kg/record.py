@@ -28,6 +28,9 @@ from kg.packaged import packaged_file
 from kg.vocab import iri_problem, slug
 
 SCHEMA_FILE = "record.schema.json"
+# The largest record file read: ten times an article's text (kg.ingest.MAX_ARTICLE_BYTES), room
+# for its spans and facts; larger is no record kg made, and refused before it is read.
+MAX_RECORD_BYTES = 10_000_000
 ENTITY_GROUPS = ("people", "organizations", "places")
 # What the semantic pass checks, as `Problem.rule`: a span's text is the article text at its
 # offsets; keys are unique; a post key is person/role/organization; keys refer to entities;
@@ -96,7 +99,8 @@ def record_problems(data: Any) -> list[Problem]:
 
 def _read_text(path: Path) -> str:
     where = str(path)
-    return decode_utf8(read_input(path, "a record JSON file"), where, "a JSON record")
+    raw = read_input(path, "a record JSON file", MAX_RECORD_BYTES)
+    return decode_utf8(raw, where, "a JSON record")
 
 
 def _parse_json(text: str, where: str) -> Any:

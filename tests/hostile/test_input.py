@@ -30,8 +30,9 @@ from hostile.conftest import (
     snapshot,
 )
 from kg.extract.text import sentences
-from kg.ingest import MAX_ARTICLE_BYTES
+from kg.ingest import MAX_ARTICLE_BYTES, MAX_PAGE_BYTES
 from kg.model import Span
+from kg.record import MAX_RECORD_BYTES
 from kg.vocab import SCHEMA
 
 ROOT = Path(__file__).parents[2]
@@ -249,25 +250,42 @@ def test_a_url_is_percent_encoded_so_every_parser_reads_it(
 # --- size --------------------------------------------------------------------------------------
 
 
-def test_a_50_mb_one_line_article_is_refused_before_it_is_read(tmp_path: Path, out: Path) -> None:
+SIZES = [
+    pytest.param(
+        "build", f"{STEM}.txt", f"an article file of at most {MAX_ARTICLE_BYTES:,}", id="article"
+    ),
+    pytest.param(
+        "build", f"{STEM}.html", f"a saved HTML page of at most {MAX_PAGE_BYTES:,}", id="page"
+    ),
+    pytest.param(
+        "map",
+        f"{STEM}.record.json",
+        f"a record JSON file of at most {MAX_RECORD_BYTES:,}",
+        id="record",
+    ),
+]
+
+
+@pytest.mark.parametrize(("command", "name", "cap"), SIZES)
+def test_a_50_mb_one_line_file_is_refused_before_it_is_read(
+    tmp_path: Path, out: Path, command: str, name: str, cap: str
+) -> None:
     line = EXAMPLE.read_bytes().replace(b"\n", b" ")
-    data = b"A title\n\n" + line * (50_000_000 // len(line))
+    path = tmp_path / name
+    path.write_bytes(b"A title\n\n" + line * (50_000_000 // len(line)))
     before = snapshot(out)
     tracemalloc.start()
     started = time.monotonic()
     try:
-        result = build(tmp_path, out, data)
+        result = run_kg(command, path, "-o", out)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     result.assert_error(
-        2,
-        f"{STEM}.txt",
-        f"bytes is too large (expected an article file of at most {MAX_ARTICLE_BYTES:,} bytes)",
+        2, name, f"{path.stat().st_size:,} bytes is too large (expected {cap} bytes)"
     )
-    assert f"{len(data):,} bytes" in result.stderr
     assert time.monotonic() - started < 5
-    assert peak < 5_000_000, "the article was read into memory"
+    assert peak < 5_000_000, "the file was read into memory"
     assert_unchanged(out, before)
 
 
