@@ -60,21 +60,23 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
 
 @pytest.fixture
 def out(tmp_path: Path) -> Path:
-    """An output folder holding the example's outputs from an earlier run."""
+    """An output folder holding the example's outputs (and its record) from an earlier run."""
     folder = tmp_path / "out"
     folder.mkdir()
     for suffix in (".ttl", ".jsonld"):
         (folder / f"{STEM}{suffix}").write_bytes((GOLDEN / f"{STEM}{suffix}").read_bytes())
+    (folder / f"{STEM}.record.json").write_bytes(EXAMPLE_RECORD.read_bytes())
     return folder
 
 
-def build(tmp_path: Path, out: Path, data: bytes, name: str = f"{STEM}.txt", *extra: str) -> KgRun:
-    """`kg build` of an article file holding `data` (named like the example, so that it would
-    overwrite the earlier outputs in `out`)."""
+def build(tmp_path: Path, out: Path, data: bytes, *extra: str, command: str = "build") -> KgRun:
+    """`kg build` (or `kg extract`) of an article file holding `data`, named like the example so
+    that it would overwrite the earlier outputs in `out`."""
     folder = tmp_path / "in"
     folder.mkdir(exist_ok=True)
-    (folder / name).write_bytes(data)
-    return run_kg("build", folder / name, "-o", out, *extra)
+    (folder / f"{STEM}.txt").write_bytes(data)
+    target = out if command == "build" else out / f"{STEM}.record.json"
+    return run_kg(command, folder / f"{STEM}.txt", "-o", target, *extra)
 
 
 # --- refused articles --------------------------------------------------------------------------
@@ -145,12 +147,13 @@ REFUSED = [
 ]
 
 
+@pytest.mark.parametrize("command", ["build", "extract"])
 @pytest.mark.parametrize(("data", "fragment"), REFUSED)
 def test_a_hostile_article_is_refused(
-    tmp_path: Path, out: Path, data: bytes, fragment: str
+    tmp_path: Path, out: Path, data: bytes, fragment: str, command: str
 ) -> None:
     before = snapshot(out)
-    result = build(tmp_path, out, data)
+    result = build(tmp_path, out, data, command=command)
     result.assert_error(2, f"{STEM}.txt", fragment)
     assert result.stdout == ""
     assert_unchanged(out, before)
@@ -231,7 +234,7 @@ def test_a_url_is_percent_encoded_so_every_parser_reads_it(
     iri: str,
 ) -> None:
     out = tmp_path / "out"
-    result = build(tmp_path, out, example(URL, url), f"{STEM}.txt", "--format", "nt")
+    result = build(tmp_path, out, example(URL, url), "--format", "nt")
     assert result.code == 0, result.stderr
     nt = out / f"{STEM}.nt"
     graph = Graph().parse(nt)
@@ -376,6 +379,22 @@ def test_a_hostile_record_is_refused(
     result = run_kg("map", path, "-o", out, "--format", "nt")
     result.assert_error(2, "edited.record.json", fragment)
     assert_unchanged(out, before)
+
+
+def test_a_record_with_a_bom_and_crlf_maps_like_the_clean_one(tmp_path: Path) -> None:
+    clean = EXAMPLE_RECORD.read_bytes()
+    outputs = []
+    for name, data in (
+        ("clean", clean),
+        ("bom-crlf", b"\xef\xbb\xbf" + clean.replace(b"\n", b"\r\n")),
+    ):
+        path = tmp_path / f"{name}.record.json"
+        path.write_bytes(data)
+        result = run_kg("map", path, "-o", tmp_path / name)
+        assert result.code == 0, result.stderr
+        outputs.append(snapshot(tmp_path / name))
+    assert outputs[0] == outputs[1]
+    assert set(outputs[0]) == {f"{STEM}.ttl", f"{STEM}.jsonld"}
 
 
 # --- offline, in a process of its own ----------------------------------------------------------
