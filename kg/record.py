@@ -103,9 +103,28 @@ def _read_text(path: Path) -> str:
     return decode_utf8(raw, where, "a JSON record")
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when it names a key twice: json.loads would keep the last one
+    silently, and a hand edit that adds a "name" beside the old one would seem ignored."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen.add(key)
+    return dict(pairs)
+
+
 def _parse_json(text: str, where: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise InputError(
+            f"{where}: key {json.dumps(str(exc))} twice in one object (expected each key once)"
+        ) from None
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{where}: line {exc.lineno} column {exc.colno}: {exc.msg} (expected a JSON record)"

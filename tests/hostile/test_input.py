@@ -369,6 +369,16 @@ RECORDS = [
 ]
 
 
+def test_a_record_naming_a_key_twice_is_refused(tmp_path: Path, out: Path) -> None:
+    text = EXAMPLE_RECORD.read_text(encoding="utf-8")
+    path = tmp_path / "edited.record.json"
+    path.write_text(text.replace('"name": "Ni Yuefeng",', '"name": "Ni Yuefeng", "name": "Ni",'))
+    before = snapshot(out)
+    result = run_kg("map", path, "-o", out)
+    result.assert_error(2, "edited.record.json", 'key "name" twice in one object')
+    assert_unchanged(out, before)
+
+
 @pytest.mark.parametrize(("change", "fragment"), RECORDS)
 def test_a_hostile_record_is_refused(
     tmp_path: Path, out: Path, change: Callable[[dict[str, Any]], None], fragment: str
