@@ -12,6 +12,7 @@ A temporary file is named `.{name}.{pid}.{random}.tmp`: one left by a process th
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import glob
 import os
@@ -60,8 +61,17 @@ def read_input(path: Path, expected: str, limit: int | None = None) -> bytes:
     return data
 
 
+# What Windows editors write as "Unicode": their byte order marks (UTF-32's begin like UTF-16's).
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def decode_utf8(raw: bytes, where: str, expected: str) -> str:
     """The text of UTF-8 bytes, a leading BOM dropped; `InputError` naming the first bad byte."""
+    if raw.startswith(UTF16_BOMS):
+        raise InputError(
+            f"{where}: UTF-16 text (a byte order mark 0x{raw[:2].hex()}; "
+            f"expected {expected}: re-encode it as UTF-8)"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from kg.data import read_table
 from kg.errors import InputError
-from kg.files import decode_utf8, read_input
+from kg.files import UTF16_BOMS, decode_utf8, read_input
 from kg.model import Article, Image, Span
 from kg.vocab import web_iri
 
@@ -64,7 +64,7 @@ def read_article(path: str | Path, published: str | None = None) -> Article:
 
 def decode(raw: bytes, where: str) -> str:
     """UTF-8 text with a BOM dropped and line ends normalized; binary input is refused."""
-    if b"\x00" in raw:
+    if b"\x00" in raw and not raw.startswith(UTF16_BOMS):  # UTF-16 text is named as such
         raise InputError(f"{where}: binary file (NUL bytes; expected UTF-8 text)")
     text = decode_utf8(raw, where, "an article").replace("\r\n", "\n").replace("\r", "\n")
     problem = text_problem(text)

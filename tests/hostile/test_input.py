@@ -96,6 +96,11 @@ REFUSED = [
         id="gbk",
     ),
     pytest.param(
+        example().decode("utf-8").encode("utf-16"),
+        "UTF-16 text (a byte order mark 0xfffe; expected an article: re-encode it as UTF-8)",
+        id="utf-16-from-a-windows-editor",
+    ),
+    pytest.param(
         "Café society\n\nNoël Dubois opened a café in Lyon, the city said.\n".encode("latin-1"),
         "not UTF-8 (byte 0xe9 at offset 3;",
         id="latin-1",
