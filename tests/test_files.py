@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,20 @@ def test_ensure_dir_below_a_file_is_an_output_error(tmp_path: Path) -> None:
     (tmp_path / "out").write_text("not a directory")
     with pytest.raises(OutputError, match=r"out/sub: cannot create directory \("):
         ensure_dir(tmp_path / "out" / "sub")
+
+
+def test_temporaries_of_dead_processes_are_removed_and_of_running_ones_kept(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    (tmp_path / "sub").mkdir()
+    stale = tmp_path / "sub" / f".a.ttl.{done.stdout.strip()}.abcd_123.tmp"
+    running = tmp_path / f".a.ttl.{os.getpid()}.abcd_123.tmp"
+    other = tmp_path / ".notes.tmp"  # not kg's
+    for path in (stale, running, other):
+        path.write_bytes(b"x")
+    files.remove_stale_temps(tmp_path)
+    assert (stale.exists(), running.exists(), other.exists()) == (False, True, True)
