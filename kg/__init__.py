@@ -27,6 +27,7 @@ from kg.consistency import Inconsistency, check_consistency
 from kg.corpus import ArticleOutcome, CorpusReport, build_corpus, format_corpus_report
 from kg.errors import (
     BrokenShapes,
+    ClusterError,
     EndpointUnavailable,
     InputError,
     KgError,
@@ -58,6 +59,7 @@ __all__ = [
     "ArticleOutcome",
     "ArticleScore",
     "BrokenShapes",
+    "ClusterError",
     "CorpusReport",
     "DEFAULT_BASE",
     "EndpointUnavailable",

@@ -50,20 +50,25 @@ def build(
     published: str | None = None,
     links: Links | None = None,
     shacl_engine: Engine | None = None,
+    data: bytes | None = None,
 ) -> Result:
     """Read, extract, link, map and validate one article file (`published` is YYYY-MM-DD;
     `links` adds to the packaged alias table, see `kg.link`; `shacl_engine`: see
-    `kg.validate_graph`)."""
+    `kg.validate_graph`; `data`: the file's bytes, read already, see `kg.read_article`)."""
     path = Path(path)
-    record = extract_file(path, published=published, links=links)
+    record = extract_file(path, published=published, links=links, data=data)
     return build_record(record, base=base, stem=path.stem, shacl_engine=shacl_engine)
 
 
 def extract_file(
-    path: str | Path, *, published: str | None = None, links: Links | None = None
+    path: str | Path,
+    *,
+    published: str | None = None,
+    links: Links | None = None,
+    data: bytes | None = None,
 ) -> Record:
     """Read one article file (text or a saved HTML page), extract its record and link it."""
-    article = read_article(path, published=published)
+    article = read_article(path, published=published, data=data)
     with _unexpected(path, "extraction"):
         record = extract_record(article)
     with _unexpected(path, "linking"):

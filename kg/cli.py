@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import NoReturn
 
 from kg.api import Result, build_record, extract_file, score_folder, write_results
+from kg.cluster import LOCAL
 from kg.conformance import FAIL_ON, INFERENCE, ValidationRun, validate_files
 from kg.consistency import check_consistency
-from kg.corpus import ArticleOutcome, build_corpus, format_corpus_report
+from kg.corpus import DEFAULT_SHARD_SIZE, ArticleOutcome, build_corpus, format_corpus_report
 from kg.errors import InputError, KgError, StoreError, ValidationFailure
 from kg.evaluate import format_scores, sum_scores
 from kg.files import write_atomic
@@ -99,7 +100,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         report = build_corpus(
             args.articles,
             args.output,
-            jobs=args.jobs or default_workers(),
+            jobs=_build_jobs(args),
             formats=args.formats,
             combined=args.combined,
             base=args.base,
@@ -107,6 +108,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             links=_links(args),
             progress=progress,
             view=args.view,
+            shards=args.shards,
+            dask=args.dask,
         )
     finally:
         show.close()
@@ -114,7 +117,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         [article] = report.articles
         if not article.ok:
             return _article_failed(article)
-        _print_paths([*article.files, *filter(None, [report.combined, report.index])])
+        extra = [*filter(None, [report.combined, report.index]), *report.shards]
+        _print_paths([*article.files, *extra])
     else:
         for article in report.failed:
             _say(article.error or "")
@@ -122,6 +126,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.load and report.files:
         _print_load(_load(report.files, args))
     return report.exit_code
+
+
+def _build_jobs(args: argparse.Namespace) -> int:
+    """-j N (0: one per CPU); without it one process, or for --dask local one per CPU."""
+    if args.jobs is None:
+        return default_workers() if args.dask == LOCAL else 1
+    return args.jobs or default_workers()
 
 
 def _one_article(paths: Sequence[Path]) -> bool:
@@ -387,7 +398,8 @@ def _parser() -> argparse.ArgumentParser:
         cmd_build,
         "read, extract, map and validate articles; write DIR/<stem>.ttl and .jsonld",
         "kg build examples/xiongan-innovation.txt -o output/ --format nt\n"
-        "  kg build articles/ -o out/ -j 0 --combined corpus.nq\n\n"
+        "  kg build articles/ -o out/ -j 0 --combined corpus.nq\n"
+        "  kg build articles/ -o out/ --dask tcp://scheduler:8786   # and out/shards/*.nq\n\n"
         "Each article is built on its own: one that fails is listed at the end and the others\n"
         "are written. exit codes: 0 all built, 1 some do not conform, 2 some could not be read\n"
         "(or a usage or output error), 3 a stage failed on some (a bug)",
@@ -407,7 +419,6 @@ def _parser() -> argparse.ArgumentParser:
         "-j",
         "--jobs",
         type=_count,
-        default=1,
         metavar="N",
         help="build in N processes (default 1; 0: one per CPU); the output is the same",
     )
@@ -416,6 +427,19 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE.nq",
         help="also write the whole corpus as one N-Quads file, a named graph per article",
+    )
+    build_cmd.add_argument(
+        "--shards",
+        type=_count,
+        metavar="N",
+        help="also write DIR/shards/part-00000.nq ...: N-Quads of N articles each, in input "
+        f"order, for bulk loaders (default {DEFAULT_SHARD_SIZE} with --dask)",
+    )
+    build_cmd.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="build on a Dask cluster: its scheduler (tcp://HOST:PORT), or local for -j "
+        "processes here (default one per CPU); writes shards; needs pip install 'kg[dask]'",
     )
     build_cmd.add_argument(
         "--progress",

@@ -18,19 +18,26 @@ by a pattern, is written to the same relative folder under `out_dir` (a BBC-styl
 The output is the same bytes whatever `jobs` is: an article's files depend on it alone, and the
 combined N-Quads file gets each article's named graph appended in input order as it finishes,
 through a temporary file renamed at the end, so no corpus-sized graph is ever in memory.
+
+`shards=N` also writes the corpus as N-Quads files of N articles each, `out_dir/shards/
+part-00000.nq` ..., for bulk loaders (see `_Shards`). `dask=ADDRESS` builds on a Dask cluster
+(`kg.cluster`) instead of local processes, with shards of `DEFAULT_SHARD_SIZE` unless told: this
+process reads each article and sends its bytes, a worker builds it and sends back its rendered
+files, and this process writes them, so the workers need not see this machine's files.
 """
 
 from __future__ import annotations
 
 import glob
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from contextlib import ExitStack, closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from kg.api import Result, build
+from kg.cluster import cluster_map, dask_cluster
 from kg.errors import InputError, KgError, OutputError, ValidationFailure
 from kg.files import (
     check_output_dir,
@@ -39,7 +46,7 @@ from kg.files import (
     remove_stale_temps,
     write_all_atomic,
 )
-from kg.ingest import ARTICLE_SUFFIXES
+from kg.ingest import ARTICLE_SUFFIXES, read_article_bytes
 from kg.link import Links
 from kg.loader import plural
 from kg.mapping import DEFAULT_BASE, check_base
@@ -62,6 +69,8 @@ TALLIED = (
 )
 # Record list -> the IRI path segment of its entities (`{base}person/{key}`).
 ENTITY_TYPES = {"people": "person", "organizations": "organization", "places": "place"}
+SHARDS_FOLDER = "shards"
+DEFAULT_SHARD_SIZE = 1000  # articles per shard with `dask`: ~600,000 quads, ~100 MB
 _EXPECTED = ", ".join(ARTICLE_SUFFIXES)
 
 
@@ -100,6 +109,8 @@ class CorpusReport:
     jobs: int
     combined: Path | None = None  # the N-Quads file of the whole corpus, when written
     index: Path | None = None  # the index of the articles' pages (`view=True`), when written
+    shards: tuple[Path, ...] = ()  # the N-Quads shards written (`shards=N`), in order
+    cluster: str | None = None  # the Dask scheduler's address (`dask=`), or "local"
 
     @property
     def ok(self) -> bool:
@@ -150,18 +161,26 @@ def build_corpus(
     links: Links | None = None,
     progress: Progress | None = None,
     view: bool = False,
+    shards: int | None = None,
+    dask: str | None = None,
 ) -> CorpusReport:
     """Build every article under `paths` into `out_dir` (see the module docstring).
 
     `jobs` > 1 builds in that many processes (spawned: a script calling this guards its entry
     point with `if __name__ == "__main__":`). `combined` is an N-Quads file to write the whole
-    corpus to, when at least one article is built. `progress(done, total, outcome)` is called
-    after each article, in input order. Raises `InputError` for paths that name no article
-    (a missing file is an article that fails) and `OutputError` for an output it cannot write.
+    corpus to, when at least one article is built; `shards` a number of articles per shard.
+    `dask` is a Dask scheduler's address, or "local" for a cluster of `jobs` processes here.
+    `progress(done, total, outcome)` is called after each article, in input order. Raises
+    `InputError` for paths that name no article (a missing file is an article that fails),
+    `OutputError` for an output it cannot write and `ClusterError` for a cluster that fails.
     """
     started = time.monotonic()
     if jobs < 1:
         raise InputError(f"jobs {jobs} (expected 1 or more)")
+    if shards is None and dask is not None:
+        shards = DEFAULT_SHARD_SIZE
+    if shards is not None and shards < 1:
+        raise InputError(f"shards of {shards} articles (expected 1 or more)")
     check_base(base)
     options = _Options(
         out_dir=Path(out_dir),
@@ -169,7 +188,7 @@ def build_corpus(
         base=base,
         published=published,
         links=links,
-        combined=combined is not None,
+        nquads=combined is not None or shards is not None,
         view=view,
     )
     work = _plan(find_articles(paths), options)
@@ -183,15 +202,26 @@ def build_corpus(
     distinct: dict[str, set[str]] = {name: set() for name in ENTITY_TYPES}
     workers = min(jobs, len(work))
     with ExitStack() as stack:
-        results = stack.enter_context(closing(process_map(_build_job, work, workers=workers)))
+        built: Generator[_Done, None, None]
+        if dask is None:
+            built = process_map(_build_job, work, workers=workers)
+        else:
+            cluster = stack.enter_context(dask_cluster(dask, workers=workers))
+            workers = cluster.threads
+            built = cluster_map(cluster, _render_job, map(_with_data, work))
+        results = stack.enter_context(closing(built))
+        parts = None if shards is None else stack.enter_context(_Shards(options.out_dir, shards))
         sink: BinaryIO | None = None
-        for done, (outcome, entities, nquads) in enumerate(results, 1):
+        for done, result in enumerate(results, 1):
+            outcome, nquads = _written(result), result.nquads
             if nquads and target is not None:
                 if sink is None:
                     ensure_dir(target.parent)
                     sink = stack.enter_context(open_atomic(target))
                 _append(sink, target, nquads)
-            for name, keys in entities.items():
+            if parts is not None:
+                parts.add(done - 1, nquads)
+            for name, keys in result.entities.items():
                 distinct[name].update(keys)
             outcomes.append(outcome)
             if progress is not None:
@@ -208,6 +238,8 @@ def build_corpus(
         jobs=workers,
         combined=written,
         index=index,
+        shards=() if parts is None else tuple(parts.written),
+        cluster=dask,
     )
 
 
@@ -216,6 +248,43 @@ def _append(sink: BinaryIO, target: Path, data: bytes) -> None:
         sink.write(data)
     except OSError as exc:  # a full disk, a file size limit
         raise OutputError(f"{target}: cannot write ({exc.strerror})") from exc
+
+
+class _Shards:
+    """The corpus as N-Quads files of `size` articles each, `shards/part-00000.nq` ..., written
+    as the articles come, in input order, each through a temporary file renamed when complete.
+
+    Shard n holds the articles built among inputs n * size to (n + 1) * size - 1: an article's
+    shard does not depend on which others failed, and a rerun writes the same bytes. Shards an
+    earlier, longer run left are removed at the end, so the folder holds this run's alone (a
+    bulk loader takes `shards/*.nq`).
+    """
+
+    def __init__(self, out_dir: Path, size: int) -> None:
+        self.folder = out_dir / SHARDS_FOLDER
+        self.size = size
+        self.written: list[Path] = []
+        self._current = ExitStack()  # the shard being written
+        self._sink: BinaryIO | None = None
+
+    def __enter__(self) -> _Shards:
+        ensure_dir(self.folder)
+        return self
+
+    def add(self, position: int, nquads: bytes) -> None:
+        """Append the N-Quads of the article at `position` in the input (b"" if it failed)."""
+        if self._sink is None or position % self.size == 0:
+            self._current.close()
+            path = self.folder / f"part-{position // self.size:05d}.nq"
+            self._sink = self._current.enter_context(open_atomic(path))
+            self.written.append(path)
+        _append(self._sink, self.written[-1], nquads)
+
+    def __exit__(self, *failure: Any) -> None:
+        self._current.__exit__(*failure)  # a shard cut short by a failure is not renamed
+        if failure[0] is None:
+            for stale in set(self.folder.glob("part-*.nq")) - set(self.written):
+                stale.unlink(missing_ok=True)
 
 
 def find_articles(paths: Iterable[str | Path]) -> list[CorpusArticle]:
@@ -262,11 +331,16 @@ def format_corpus_report(report: CorpusReport) -> str:
     lines = [f"{'':<16}{'total':>{width}}  distinct"]
     lines += [f"{name:<16}{count:>{width}}  {extra:>8}".rstrip() for name, count, extra in rows]
     processes = "1 process" if report.jobs == 1 else f"{report.jobs} processes"
+    if report.cluster is not None:
+        processes += f" of the Dask cluster {report.cluster}"
     lines.append(f"({processes}; distinct: one IRI however many articles name it)")
     if report.index is not None:
         lines.append(f"pages: {report.index}")
     if report.combined is not None:
         lines.append(f"combined: {report.combined}")
+    if report.shards:
+        files = plural(len(report.shards), "N-Quads file")
+        lines.append(f"shards: {files} in {report.shards[0].parent}")
     return "\n".join(lines) + "\n"
 
 
@@ -282,7 +356,7 @@ class _Options:
     base: str
     published: str | None
     links: Links | None
-    combined: bool
+    nquads: bool  # each article's N-Quads are wanted: for the combined file or the shards
     view: bool
 
 
@@ -290,26 +364,45 @@ class _Options:
 class _Work:
     article: CorpusArticle
     options: _Options
-    clash: str | None = None  # why the article may not be written, found before any is built
+    refused: str | None = None  # why the article is not built, found before any is built
+    data: bytes | None = None  # the article file's bytes, read by the client (`_with_data`)
 
 
-_Done = tuple[ArticleOutcome, dict[str, frozenset[str]], bytes]
+@dataclass(frozen=True)
+class _Done:
+    """One article built, or not: what the client needs of it."""
+
+    outcome: ArticleOutcome
+    entities: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    nquads: bytes = b""  # its named graph, for the combined file and the shards (when asked)
+    unwritten: Mapping[Path, bytes] = field(default_factory=dict)  # its files, still to write
 
 
 def _build_job(work: _Work) -> _Done:
-    """Build, check and write one article: its outcome, entity keys and N-Quads (when asked)."""
+    """Build, check and write one article, in a process that sees the output folder."""
+    done = _render_job(work)
+    return replace(done, outcome=_written(done), unwritten={})
+
+
+def _render_job(work: _Work) -> _Done:
+    """Build and check one article and render its files, writing nothing: what a Dask worker
+    runs, which may not see the client's files."""
     path, options = work.article.path, work.options
-    if work.clash is not None:
-        return _failed(path, InputError(work.clash)), {}, b""
+    if work.refused is not None:
+        return _Done(_failed(path, InputError(work.refused)))
     try:
-        result = build(path, base=options.base, published=options.published, links=options.links)
-    except OutputError:
-        raise
+        result = build(
+            path,
+            base=options.base,
+            published=options.published,
+            links=options.links,
+            data=work.data,
+        )
     except KgError as exc:
-        return _failed(path, exc), {}, b""
+        return _Done(_failed(path, exc))
     except Exception as exc:  # a bug in kg or a library, not the article's fault
         bug = KgError(f"{path}: internal error ({type(exc).__name__}: {exc})")
-        return _failed(path, bug), {}, b""
+        return _Done(_failed(path, bug))
     counts = _counts(result)
     entities = {
         name: frozenset(entity.key for entity in getattr(result.record, name))
@@ -323,23 +416,22 @@ def _build_job(work: _Work) -> _Done:
             f"({plural(counts['violations'], 'violation')}{about})"
         )
         outcome = _failed(path, failure, report=format_report(result.report), counts=counts)
-        return outcome, entities, b""
+        return _Done(outcome, entities)
     try:
-        files, nquads, page = _write(result, work)
-    except OutputError:
-        raise
+        files, nquads, page = _render(result, work)
     except KgError as exc:  # a graph the serializers refuse
-        return _failed(path, exc, counts=counts), entities, b""
-    return ArticleOutcome(path, files=tuple(files), counts=counts, page=page), entities, nquads
+        return _Done(_failed(path, exc, counts=counts), entities)
+    return _Done(ArticleOutcome(path, counts=counts, page=page), entities, nquads, files)
 
 
-def _write(result: Result, work: _Work) -> tuple[list[Path], bytes, PageSummary | None]:
+def _render(result: Result, work: _Work) -> tuple[dict[Path, bytes], bytes, PageSummary | None]:
+    """The article's files (path: bytes), its N-Quads (when wanted) and its page's summary."""
     options = work.options
     folder = options.out_dir / work.article.folder
-    wanted = {*options.formats, *([Format.NQ] if options.combined else [])}
+    wanted = {*options.formats, *([Format.NQ] if options.nquads else [])}
     rendered = render_outputs(result.graph, result.stem, wanted)
     nquads_name = f"{result.stem}.{Format.NQ.extension}"
-    nquads = rendered[nquads_name] if options.combined else b""
+    nquads = rendered[nquads_name] if options.nquads else b""
     if Format.NQ not in options.formats:
         rendered.pop(nquads_name, None)
     summary = None
@@ -347,9 +439,27 @@ def _write(result: Result, work: _Work) -> tuple[list[Path], bytes, PageSummary 
         page = page_of(result)
         rendered[f"{result.stem}.html"] = render_page(page).encode("utf-8")
         summary = summarize(page, (work.article.folder / f"{result.stem}.html").as_posix())
-    ensure_dir(folder)
-    files = write_all_atomic({folder / name: data for name, data in rendered.items()})
-    return files, nquads, summary
+    return {folder / name: data for name, data in rendered.items()}, nquads, summary
+
+
+def _written(done: _Done) -> ArticleOutcome:
+    """Write an article's rendered files, all or none: its outcome, with the files."""
+    if not done.unwritten:
+        return done.outcome
+    ensure_dir(next(iter(done.unwritten)).parent)
+    files = write_all_atomic(done.unwritten)
+    return replace(done.outcome, files=tuple(files))
+
+
+def _with_data(work: _Work) -> _Work:
+    """The work with its article's bytes, read here: a Dask worker may not see this machine's
+    files. An article that cannot be read is refused, as a worker would have."""
+    if work.refused is not None:
+        return work
+    try:
+        return replace(work, data=read_article_bytes(work.article.path))
+    except InputError as exc:
+        return replace(work, refused=str(exc))
 
 
 def _failed(

@@ -11,6 +11,7 @@
     ├── ShapesError         shapes pySHACL cannot use, or a validator failure (exit code 3)
     ├── StoreError          a store or endpoint that cannot be read or written (exit code 3)
     │   └── EndpointUnavailable  an endpoint that cannot be reached or refuses kg (stops a load)
+    ├── ClusterError        a Dask cluster that cannot be reached or fails (exit code 3)
     └── ValidationFailure   data that does not conform to the shapes (exit code 1)
 
 Messages read `<where>: <what> (<what is allowed>)`, on one line.
@@ -63,6 +64,12 @@ class StoreError(KgError):
 
 class EndpointUnavailable(StoreError):
     """Nothing more can be sent: refused or timed-out connections, 401/403, a redirect, a 404."""
+
+
+class ClusterError(KgError):
+    """The Dask scheduler of `kg build --dask` could not be reached, or its cluster failed."""
+
+    exit_code = 3
 
 
 class ValidationFailure(KgError):

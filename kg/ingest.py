@@ -50,16 +50,26 @@ _URL_DATES = (
 )
 
 
-def read_article(path: str | Path, published: str | None = None) -> Article:
-    """Read and parse one article file; `published` (YYYY-MM-DD) overrides the URL's date."""
+def read_article(
+    path: str | Path, published: str | None = None, data: bytes | None = None
+) -> Article:
+    """Read and parse one article file; `published` (YYYY-MM-DD) overrides the URL's date.
+    `data` is the file's bytes when they were read elsewhere (`read_article_bytes`): by a
+    client whose Dask workers do not see its files."""
     path = Path(path)
     name = str(path)
+    raw = read_article_bytes(path) if data is None else data
     if path.suffix.lower() in HTML_SUFFIXES:
-        page = read_input(path, "a saved HTML page", MAX_PAGE_BYTES)
-        return parse_html(page, source=path.name, published=published, where=name)
-    raw = read_input(path, "an article file", MAX_ARTICLE_BYTES)
+        return parse_html(raw, source=path.name, published=published, where=name)
     text = decode(raw, name)
     return parse_article(text, source=path.name, published=published, where=name)
+
+
+def read_article_bytes(path: Path) -> bytes:
+    """The bytes of an article file, refused when larger than an article (or page) may be."""
+    if path.suffix.lower() in HTML_SUFFIXES:
+        return read_input(path, "a saved HTML page", MAX_PAGE_BYTES)
+    return read_input(path, "an article file", MAX_ARTICLE_BYTES)
 
 
 def decode(raw: bytes, where: str) -> str:

@@ -1,6 +1,7 @@
 """Run a function over many items in worker processes, with the results in input order.
 
     >>> list(process_map(validate_one, files, workers=4))      # doctest: +SKIP
+    >>> list(executor_map(dask_pool, build_one, files, workers=8))  # doctest: +SKIP
 
 `kg build`, `kg validate` and `kg load` spend most of their time in pySHACL (~0.1 s per
 article), which holds the GIL, so they scale with processes, not threads. The processes are
@@ -18,7 +19,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from itertools import islice
 from typing import TypeVar
 
@@ -47,21 +48,34 @@ def process_map(
     if workers < 2:
         yield from map(fn, items)
         return
-    chunks = _chunks(items, max(1, chunksize))
     pool = ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts
     )
     try:
-        pending: deque[Future[list[R]]] = deque(
-            pool.submit(_run_chunk, fn, chunk) for chunk in islice(chunks, workers * 3)
-        )
-        while pending:
-            done = pending.popleft().result()
-            for chunk in islice(chunks, 1):
-                pending.append(pool.submit(_run_chunk, fn, chunk))
-            yield from done
+        yield from executor_map(pool, fn, items, workers=workers, chunksize=chunksize)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def executor_map(
+    pool: Executor, fn: Callable[[T], R], items: Iterable[T], *, workers: int, chunksize: int = 1
+) -> Iterator[R]:
+    """`map(fn, items)` through `pool`, results in input order, with at most `workers * 3`
+    chunks submitted and not yet returned: memory stays flat however many items there are.
+
+    Waiting for the oldest chunk, rather than for whichever finishes first, is what keeps the
+    order; the chunks behind it keep the workers busy meanwhile. The caller owns `pool` and
+    shuts it down (cancelling what is still queued when it stops early).
+    """
+    chunks = _chunks(items, max(1, chunksize))
+    pending: deque[Future[list[R]]] = deque(
+        pool.submit(_run_chunk, fn, chunk) for chunk in islice(chunks, max(1, workers) * 3)
+    )
+    while pending:
+        done = pending.popleft().result()
+        for chunk in islice(chunks, 1):
+            pending.append(pool.submit(_run_chunk, fn, chunk))
+        yield from done
 
 
 def _ignore_interrupts() -> None:
