@@ -16,6 +16,9 @@ inside the timing.
   JSON-LD, `render_outputs`), write (atomic) — the time of each summed over the corpus.
 - **kg -j N**: `kg.build_corpus` (what `kg build DIR -j N --combined` runs): the same stages in
   N worker processes, plus the combined N-Quads file; its peak RSS is the largest process's.
+- **kg --dask ADDRESS** (with `--dask`): the same on a Dask cluster, `local` for `--jobs`
+  processes here, plus N-Quads shards of 1,000 articles: each article read here, built on a
+  worker and its files sent back and written here.
 - **plain**: what a script with the usual libraries does for the same articles: kg's extractor
   and mapper give the rdflib graph, then `pyshacl.validate` with the shapes file, rdflib's Turtle
   writer and rdflib's JSON-LD writer (with kg's context), each file written (kg also syncs each
@@ -86,6 +89,9 @@ def main() -> int:
         runs.append(
             in_child(functools.partial(run_kg_corpus, jobs=args.jobs), files, work / "corpus")
         )
+        if args.dask:
+            on_dask = functools.partial(run_kg_corpus, jobs=args.jobs, dask=args.dask)
+            runs.append(in_child(on_dask, files, work / "dask"))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -108,6 +114,12 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="kg build -j N (the CPUs)"
+    )
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="also kg build --dask ADDRESS (local: a cluster of --jobs processes here), shards "
+        "and the combined file; needs the dask extra",
     )
     parser.add_argument(
         "--shacl-engine",
@@ -212,11 +224,11 @@ def run_kg(files: list[Path], out: Path) -> Run:
     return run
 
 
-def run_kg_corpus(files: list[Path], out: Path, jobs: int) -> Run:
+def run_kg_corpus(files: list[Path], out: Path, jobs: int, dask: str | None = None) -> Run:
     from kg.corpus import build_corpus
 
-    report = build_corpus(files, out, jobs=jobs, combined=out / "corpus.nq")
-    run = Run(f"kg -j {jobs} (build_corpus)")
+    report = build_corpus(files, out, jobs=jobs, combined=out / "corpus.nq", dask=dask)
+    run = Run(f"kg -j {jobs} (build_corpus)" if dask is None else f"kg --dask {dask} -j {jobs}")
     run.articles = len(report.built)
     run.failed = len(report.failed)
     run.triples = sum(a.counts.get("triples", 0) for a in report.built)
