@@ -23,6 +23,7 @@ import argparse
 import glob
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,7 +52,16 @@ from kg.view import read_page, write_views
 from kg.workers import default_workers
 
 Command = Callable[[argparse.Namespace], int]
-INTERRUPTED = 130  # the exit code of a command stopped by Ctrl-C (128 + SIGINT)
+# What shells report for a command stopped by a signal: 128 + its number.
+STOPPED_BY = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI job cancelled, `kill`, a container stopping), stopped like Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,20 +78,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "shacl_engine", None):
         # Through the environment, so worker processes validate with the same engine.
         os.environ[ENGINE_VARIABLE] = args.shacl_engine
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return command(args)
     except KgError as exc:
         _say(str(exc))
         return exc.exit_code
-    except KeyboardInterrupt:
-        # Ctrl-C (SIGINT): the files written are whole and the temporary ones removed on the
-        # way out; 130 is what shells report for a command stopped by SIGINT.
-        _say("interrupted (what was written is complete; run the command again to finish)")
-        return INTERRUPTED
+    except KeyboardInterrupt as exc:
+        # Ctrl-C or SIGTERM: the files written are whole and the temporary ones removed on the
+        # way out.
+        how = "terminated" if isinstance(exc, _Terminated) else "interrupted"
+        _say(f"{how} (what was written is complete; run the command again to finish)")
+        return STOPPED_BY[signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT]
     except Exception as exc:
         # A bug, not bad input; exit code 1 would read as "does not conform".
         _say(f"internal error ({type(exc).__name__}: {exc})")
         return 3
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def cmd_build(args: argparse.Namespace) -> int:

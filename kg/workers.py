@@ -79,10 +79,11 @@ def executor_map(
 
 
 def _ignore_interrupts() -> None:
-    """Ctrl-C reaches every process of the terminal's group; the caller alone stops the run,
-    and a worker finishes the item it holds (its files are written whole) rather than dying
-    with a traceback of its own."""
+    """Ctrl-C (and a SIGTERM sent to the group, as CI runners and `docker stop` do) reaches
+    every process of the group; the caller alone stops the run, and a worker finishes the item
+    it holds (its files are written whole) rather than dying with a traceback of its own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:

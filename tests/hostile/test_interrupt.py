@@ -27,7 +27,11 @@ from hostile.conftest import kg_command, kg_env, leftovers, run_kg, snapshot
 from hostile.test_filesystem import assert_parse
 from kg.loader import count_query
 
-SIGNALS = {"sigint": signal.SIGINT, "sigkill": signal.SIGKILL}
+SIGNALS = {"sigint": signal.SIGINT, "sigterm": signal.SIGTERM, "sigkill": signal.SIGKILL}
+STOPPED = {  # exit code and message of a run stopped by a signal kg handles
+    "sigint": (130, "interrupted"),
+    "sigterm": (143, "terminated"),
+}
 GRAPHS = 60  # enough that a load is still sending when the first graph is seen new
 
 
@@ -77,10 +81,11 @@ def stop(process: subprocess.Popen[str], how: str) -> str:
     """Send the signal to the process group, as a terminal's Ctrl-C does; its stderr."""
     os.killpg(process.pid, SIGNALS[how])
     _, stderr = process.communicate(timeout=120)
-    if how == "sigint":
-        assert process.returncode == 130, stderr
+    if how in STOPPED:
+        code, word = STOPPED[how]
+        assert process.returncode == code, stderr
         assert stderr.splitlines() == [
-            "kg: interrupted (what was written is complete; run the command again to finish)"
+            f"kg: {word} (what was written is complete; run the command again to finish)"
         ]
     else:
         assert process.returncode == -signal.SIGKILL
