@@ -129,17 +129,23 @@ def score_folder(
 
 
 def _check_outputs(results: Sequence[Result]) -> None:
-    seen: dict[str, str] = {}
     for result in results:
-        where = result.article.source or result.stem
         if not result.conforms:
+            where = result.article.source or result.stem
             raise ValidationFailure(f"{where}: does not conform to the shapes (nothing written)")
-        if result.stem in seen:
+    check_distinct_stems(((r.article.source or r.stem, r.stem) for r in results), "outputs")
+
+
+def check_distinct_stems(named: Iterable[tuple[str, str]], what: str) -> None:
+    """Refuse two inputs (where, stem) that would write the same files, naming both."""
+    seen: dict[str, str] = {}
+    for where, stem in named:
+        if stem in seen:
             raise InputError(
-                f"{where}: would overwrite the outputs of {seen[result.stem]} "
+                f"{where}: would overwrite the {what} of {seen[stem]} "
                 "(give articles distinct file names)"
             )
-        seen[result.stem] = where
+        seen[stem] = where
 
 
 @contextmanager

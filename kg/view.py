@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from rdflib import Graph
 from rdflib.namespace import RDF
 
-from kg.api import Result, build, build_record
+from kg.api import Result, build, build_record, check_distinct_stems
 from kg.conformance import Passage, finding_passage
 from kg.data import read_table
 from kg.errors import InputError
@@ -211,17 +211,11 @@ def write_views(pages: Sequence[Page], out_dir: str | Path) -> list[Path]:
 
 
 def _check_stems(pages: Sequence[Page]) -> None:
-    seen: dict[str, str] = {}
-    for page in pages:
-        where = page.record.article.source or page.stem
-        if f"{page.stem}.html" == INDEX_NAME:
+    named = [(page.record.article.source or page.stem, page.stem) for page in pages]
+    for where, stem in named:
+        if f"{stem}.html" == INDEX_NAME:
             raise InputError(f"{where}: its page would be the index, {INDEX_NAME} (rename it)")
-        if page.stem in seen:
-            raise InputError(
-                f"{where}: would overwrite the page of {seen[page.stem]} "
-                "(give articles distinct file names)"
-            )
-        seen[page.stem] = where
+    check_distinct_stems(named, "page")
 
 
 # --- anchors and names -----------------------------------------------------------------------
