@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from kg.api import Result, build
-from kg.cluster import cluster_map, dask_cluster
+from kg.cluster import LOCAL, cluster_map, dask_cluster
 from kg.errors import InputError, KgError, OutputError, ValidationFailure
 from kg.files import (
     check_output_dir,
@@ -331,8 +331,10 @@ def format_corpus_report(report: CorpusReport) -> str:
     lines = [f"{'':<16}{'total':>{width}}  distinct"]
     lines += [f"{name:<16}{count:>{width}}  {extra:>8}".rstrip() for name, count, extra in rows]
     processes = "1 process" if report.jobs == 1 else f"{report.jobs} processes"
-    if report.cluster is not None:
-        processes += f" of the Dask cluster {report.cluster}"
+    if report.cluster == LOCAL:
+        processes += " of a local Dask cluster"
+    elif report.cluster is not None:
+        processes += f" of the Dask cluster at {report.cluster}"
     lines.append(f"({processes}; distinct: one IRI however many articles name it)")
     if report.index is not None:
         lines.append(f"pages: {report.index}")

@@ -52,7 +52,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def on_cluster(corpus: Path, cluster: str) -> subprocess.CompletedProcess[str]:
-    """The same corpus built on the cluster, its address given as a user would."""
+    """The same corpus built on the cluster, its address given as a user would. The paths are
+    relative to the client's folder, which is not the workers' (they were started from pytest's):
+    a worker that read an article or wrote a file itself would miss it, or write elsewhere."""
     return run_kg(
         "build", "corpus", "-o", "remote", "--format", "nq", "--dask", cluster,
         "--shards", str(SHARD), cwd=corpus,
@@ -74,7 +76,7 @@ def test_the_shards_hold_the_quads_of_a_local_build(
     assert [p.name for p in shards] == ["part-00000.nq", "part-00001.nq", "part-00002.nq"]
     assert set().union(*(quads(p) for p in shards)) == quads(corpus / "local.nq")
     assert "shards: 3 N-Quads files in remote/shards" in on_cluster.stdout
-    assert f"(2 processes of the Dask cluster {cluster};" in on_cluster.stdout
+    assert f"(2 processes of the Dask cluster at {cluster};" in on_cluster.stdout
 
 
 def test_each_shard_holds_whole_articles_in_input_order(corpus: Path, on_cluster: object) -> None:
@@ -106,7 +108,7 @@ def test_a_local_cluster_writes_the_same_shards_byte_for_byte(
         cwd=corpus,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "(2 processes of the Dask cluster local;" in result.stdout
+    assert "(2 processes of a local Dask cluster;" in result.stdout
     remote = shards_of(corpus / "remote")
     here = shards_of(corpus / "here")
     assert [p.name for p in here] == [p.name for p in remote]
