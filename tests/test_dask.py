@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import distributed  # the dask extra, part of the test extra: CI runs these tests
 import pyoxigraph
 import pytest
 from test_cli import assert_one_error_line, files_under, run_kg
@@ -21,8 +22,6 @@ from kg.cluster import Cluster, cluster_map
 from kg.corpus import build_corpus
 from kg.errors import ClusterError, InputError
 from kg.workers import executor_map
-
-distributed = pytest.importorskip("distributed")
 
 ARTICLES = 5
 SHARD = 2  # articles per shard: 5 articles make shards of 2, 2 and 1
@@ -136,9 +135,8 @@ def test_pyoxigraph_bulk_loads_the_shards(corpus: Path, on_cluster: object) -> N
 
 
 def test_oxigraph_load_reads_the_shards(corpus: Path, on_cluster: object) -> None:
+    # The command of the pip package oxigraph, a dependency of kg: beside this Python.
     oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
-    if not Path(oxigraph).exists():
-        pytest.skip("the oxigraph command (pip package oxigraph) is not installed")
     location = corpus / "oxigraph-db"
     shards = [str(p) for p in shards_of(corpus / "remote")]
     loaded = subprocess.run(
