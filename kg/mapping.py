@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.term import Node
 
 from kg.data import read_table
 from kg.errors import MappingError
@@ -162,6 +163,7 @@ class _Mapper:
         self.base = base
         self.where = record.article.source or "record"
         self.graph = new_graph()
+        self.terms: dict[Node, Node] = {}
         self.article = article_iri(record.article, base)
         self.context = self.span_iri(0, len(record.article.text))
         self.entities = self._index_entities()
@@ -238,7 +240,11 @@ class _Mapper:
     # --- triples --------------------------------------------------------------------------
 
     def add(self, subject: URIRef, predicate: URIRef, obj: URIRef | Literal) -> None:
-        self.graph.add((subject, predicate, obj))
+        # One object per distinct term: rdflib's `__eq__` is Python code, and every dictionary
+        # lookup downstream (the store's indexes, the writers, the validator) calls it unless
+        # the two keys are the same object. A third less time mapping and writing Turtle.
+        intern = self.terms.setdefault
+        self.graph.add((intern(subject, subject), intern(predicate, predicate), intern(obj, obj)))
 
     def map(self) -> None:
         self.map_article()

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache, lru_cache
+from json.encoder import encode_basestring as _json_string
 from pathlib import Path
 from typing import Any
 
@@ -140,9 +141,10 @@ def _fast_turtle(graph: Graph) -> bytes | None:
     # Any: rdflib's terms sort among themselves, which its type hints do not say.
     properties: dict[Any, dict[Any, list[Any]]] = {}
     references: dict[Node, int] = {}
-    a, nil, rdfs_class = RDF.type, RDF.nil, RDFS.Class
+    a = RDF.type
+    special = frozenset((RDF.nil, RDFS.Class))  # hashed: rdflib's term `==` is slow Python
     for s, p, o in graph:
-        if isinstance(s, BNode) or isinstance(o, BNode) or o in (nil, rdfs_class):
+        if isinstance(s, BNode) or isinstance(o, BNode) or o in special:
             return None
         properties.setdefault(s, {}).setdefault(p, []).append(o)
         references[o] = references.get(o, 0) + 1
@@ -163,10 +165,17 @@ def _fast_turtle(graph: Graph) -> bytes | None:
             names[uri] = writer.get_pname(uri, gen_prefix=False)
         return names[uri]
 
+    labels: dict[Node, str] = {}
+
     def label(node: Node) -> str:
-        if isinstance(node, Literal):
-            return node._literal_n3(use_plain=True, qname_callback=pname)
-        return pname(node) or node.n3()
+        found = labels.get(node)
+        if found is None:
+            if isinstance(node, Literal):
+                found = node._literal_n3(use_plain=True, qname_callback=pname)
+            else:
+                found = pname(node) or node.n3()
+            labels[node] = found
+        return found
 
     # rdflib's preprocess: the prefixes used, in the order rdflib meets them (it does not matter
     # for the output, which lists them sorted).
@@ -350,7 +359,45 @@ def context_bytes(ontology: Graph | None = None) -> bytes:
 
 
 def _json_bytes(data: JSON) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    if fastpaths.enabled():
+        parts: list[str] = []
+        _indented_json(data, "\n", parts)
+        text = "".join(parts)
+    else:
+        text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+    return (text + "\n").encode("utf-8")
+
+
+def _indented_json(value: Any, newline: str, out: list[str]) -> None:
+    """`json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)`, the same characters.
+
+    With `indent` the standard library encodes in Python, one generator per level, and that was
+    a third of writing an article's JSON-LD; strings go through its C escaper here too.
+    """
+    if isinstance(value, str):
+        out.append(_json_string(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        out.append("{")
+        for i, key in enumerate(sorted(value)):
+            out.append(("," if i else "") + inner + _json_string(key) + ": ")
+            _indented_json(value[key], inner, out)
+        out.append(newline + "}")
+    elif isinstance(value, list):
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        out.append("[")
+        for i, item in enumerate(value):
+            out.append(("," if i else "") + inner)
+            _indented_json(item, inner, out)
+        out.append(newline + "]")
+    else:  # numbers, booleans, null: as json.dumps writes them
+        out.append(json.dumps(value))
 
 
 # The article's lists are always present, empty or not, so a JSON consumer need not test for them.

@@ -544,6 +544,21 @@ def test_fast_turtle_writes_awkward_text_as_rdflib_does(name: str, alias: str, q
     assert fast == graph.serialize(format="turtle", encoding="utf-8").rstrip(b"\n") + b"\n"
 
 
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=json_values)
+def test_the_fast_json_writer_writes_what_json_dumps_writes(value: Any) -> None:
+    parts: list[str] = []
+    serialize_module._indented_json(value, "\n", parts)
+    assert "".join(parts) == json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+
+
 @pytest.mark.parametrize(
     "extra",
     [
