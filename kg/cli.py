@@ -124,6 +124,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             view=args.view,
             shards=args.shards,
             dask=args.dask,
+            shacl_engine=args.shacl_engine,
         )
     finally:
         show.close()

@@ -51,7 +51,7 @@ from kg.link import Links
 from kg.loader import plural
 from kg.mapping import DEFAULT_BASE, check_base
 from kg.serialize import Format, render_outputs
-from kg.validate import format_report
+from kg.validate import Engine, default_engine, format_report
 from kg.view import INDEX_NAME, PageSummary, page_of, render_index, render_page, summarize
 from kg.workers import process_map
 
@@ -163,6 +163,7 @@ def build_corpus(
     view: bool = False,
     shards: int | None = None,
     dask: str | None = None,
+    shacl_engine: Engine | None = None,
 ) -> CorpusReport:
     """Build every article under `paths` into `out_dir` (see the module docstring).
 
@@ -170,7 +171,9 @@ def build_corpus(
     point with `if __name__ == "__main__":`). `combined` is an N-Quads file to write the whole
     corpus to, when at least one article is built; `shards` a number of articles per shard.
     `dask` is a Dask scheduler's address, or "local" for a cluster of `jobs` processes here.
-    `progress(done, total, outcome)` is called after each article, in input order. Raises
+    `shacl_engine` (default: `KG_SHACL_ENGINE`, else pySHACL) is chosen here, for every worker
+    and cluster alike. `progress(done, total, outcome)` is called after each article, in input
+    order. Raises
     `InputError` for paths that name no article (a missing file is an article that fails),
     `OutputError` for an output it cannot write and `ClusterError` for a cluster that fails.
     """
@@ -190,6 +193,7 @@ def build_corpus(
         links=links,
         nquads=combined is not None or shards is not None,
         view=view,
+        shacl_engine=shacl_engine or default_engine(),
     )
     work = _plan(find_articles(paths), options)
     target = None if combined is None else Path(combined)
@@ -360,6 +364,7 @@ class _Options:
     links: Links | None
     nquads: bool  # each article's N-Quads are wanted: for the combined file or the shards
     view: bool
+    shacl_engine: Engine
 
 
 @dataclass(frozen=True)
@@ -399,6 +404,7 @@ def _render_job(work: _Work) -> _Done:
             published=options.published,
             links=options.links,
             data=work.data,
+            shacl_engine=options.shacl_engine,
         )
     except KgError as exc:
         return _Done(_failed(path, exc))

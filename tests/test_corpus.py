@@ -491,3 +491,15 @@ def test_the_summary_table_counts_and_times(tmp_path: Path) -> None:
     assert people in [line.split() for line in lines]
     assert isinstance(report.articles[0], ArticleOutcome)
     assert report.rate > 0
+
+
+def test_the_shacl_engine_is_chosen_once_for_every_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Spawned workers inherit this unusable setting: they build only if they use the engine
+    # the caller chose, as remote Dask workers (which see none of the caller's environment) do.
+    monkeypatch.setenv("KG_SHACL_ENGINE", "no-such-engine")
+    articles = copy_articles(2, tmp_path / "articles")
+    report = build_corpus(articles, tmp_path / "out", jobs=2, shacl_engine="turbo")
+    assert [a.error for a in report.articles] == [None, None]
+    assert len(report.built) == 2
