@@ -288,7 +288,7 @@ def print_table(runs: list[Run]) -> None:
         if plain is None:
             print(f"{stage:<22}{cells}")
             continue
-        ratio = _ratio(plain.stages.get(stage, 0.0), kg_run.stages.get(stage, 0.0))
+        ratio = _ratio(_stage_per_article(plain, stage), _stage_per_article(kg_run, stage))
         print(f"{stage:<22}{cells}   kg {ratio} faster")
     rows: list[tuple[str, Callable[[Run], Any]]] = [
         ("end to end, seconds", lambda r: f"{r.seconds:.1f}"),
@@ -312,6 +312,10 @@ def _stage_cell(run: Run, stage: str) -> str:
         return f"{'-':>26}"
     count = max(run.articles + run.failed, 1)
     return f"{1000 * seconds / count:>13.2f} ms {count / seconds:>7,.0f}/s"
+
+
+def _stage_per_article(run: Run, stage: str) -> float:
+    return run.stages.get(stage, 0.0) / max(run.articles + run.failed, 1)
 
 
 def _per_article(run: Run | None) -> float:
