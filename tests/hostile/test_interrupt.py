@@ -161,10 +161,11 @@ class Target:
 
     def count(self, graph: str) -> int:
         if self.server is None:
-            try:  # beside the writer, read-only; a compaction may remove a file under it
+            try:  # beside the writer, read-only; a compaction may remove a file under it, which
+                # RocksDB reports as an IO error or as "Corruption" (a RuntimeError): look again
                 store = pyoxigraph.Store.read_only(str(self.folder))
                 return len(list(store.quads_for_pattern(None, None, None, named(graph))))
-            except OSError:
+            except (OSError, RuntimeError):
                 return -1
         return int(select(self.server.query_url, count_query(graph))[0]["n"])
 
