@@ -191,12 +191,24 @@ class _Clock:
 # --- the two pipelines ---------------------------------------------------------------------------
 
 
-def run_kg(files: list[Path], out: Path) -> Run:
+def mapped(path: Path, clock: _Clock) -> Any:
+    """The article's rdflib graph, as both pipelines make it: kg's ingest, extractor and mapper."""
     from kg.extract import extract_record
-    from kg.files import ensure_dir, write_all_atomic
     from kg.ingest import read_article
     from kg.link import link_record
     from kg.mapping import map_record
+
+    article = read_article(path)
+    clock.tick("ingest")
+    record = link_record(extract_record(article), None)
+    clock.tick("extract")
+    graph = map_record(record)
+    clock.tick("map")
+    return graph
+
+
+def run_kg(files: list[Path], out: Path) -> Run:
+    from kg.files import ensure_dir, write_all_atomic
     from kg.serialize import render_outputs
     from kg.validate import validate_graph
 
@@ -204,12 +216,7 @@ def run_kg(files: list[Path], out: Path) -> Run:
     ensure_dir(out)
     for path in files:
         clock = _Clock(run.stages)
-        article = read_article(path)
-        clock.tick("ingest")
-        record = link_record(extract_record(article), None)
-        clock.tick("extract")
-        graph = map_record(record)
-        clock.tick("map")
+        graph = mapped(path, clock)
         report = validate_graph(graph)
         clock.tick("validate")
         if not report.conforms:
@@ -240,23 +247,13 @@ def run_plain(files: list[Path], out: Path) -> Run:
 
     import pyshacl
 
-    from kg.extract import extract_record
-    from kg.ingest import read_article
-    from kg.link import link_record
-    from kg.mapping import map_record
-
     shapes = ROOT / "shapes" / "kg.shacl.ttl"
     context = json.loads((ROOT / "ontology" / "context.jsonld").read_text("utf-8"))["@context"]
     run = Run("plain rdflib + pySHACL")
     out.mkdir(parents=True, exist_ok=True)
     for path in files:
         clock = _Clock(run.stages)
-        article = read_article(path)
-        clock.tick("ingest")
-        record = link_record(extract_record(article), None)
-        clock.tick("extract")
-        graph = map_record(record)
-        clock.tick("map")
+        graph = mapped(path, clock)
         conforms, _, _ = pyshacl.validate(
             graph, shacl_graph=str(shapes), allow_warnings=True, do_owl_imports=False
         )
