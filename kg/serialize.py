@@ -376,28 +376,23 @@ def _indented_json(value: Any, newline: str, out: list[str]) -> None:
     """
     if isinstance(value, str):
         out.append(_json_string(value))
-    elif isinstance(value, dict):
-        if not value:
-            out.append("{}")
-            return
-        inner = newline + "  "
-        out.append("{")
-        for i, key in enumerate(sorted(value)):
-            out.append(("," if i else "") + inner + _json_string(key) + ": ")
-            _indented_json(value[key], inner, out)
-        out.append(newline + "}")
+        return
+    if isinstance(value, dict):
+        brackets, members = "{}", [(_json_string(k) + ": ", value[k]) for k in sorted(value)]
     elif isinstance(value, list):
-        if not value:
-            out.append("[]")
-            return
-        inner = newline + "  "
-        out.append("[")
-        for i, item in enumerate(value):
-            out.append(("," if i else "") + inner)
-            _indented_json(item, inner, out)
-        out.append(newline + "]")
+        brackets, members = "[]", [("", item) for item in value]
     else:  # numbers, booleans, null: as json.dumps writes them
         out.append(json.dumps(value))
+        return
+    if not members:
+        out.append(brackets)
+        return
+    inner = newline + "  "
+    out.append(brackets[0])
+    for i, (key, member) in enumerate(members):
+        out.append(("," if i else "") + inner + key)
+        _indented_json(member, inner, out)
+    out.append(newline + brackets[1])
 
 
 # The article's lists are always present, empty or not, so a JSON consumer need not test for them.
