@@ -371,8 +371,8 @@ def _json_bytes(data: JSON) -> bytes:
 def _indented_json(value: Any, newline: str, out: list[str]) -> None:
     """`json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)`, the same characters.
 
-    With `indent` the standard library encodes in Python, one generator per level, and that was
-    a third of writing an article's JSON-LD; strings go through its C escaper here too.
+    With `indent` the standard library encodes in Python, one generator per level; this is the
+    same text with less Python per value, and strings still go through its C escaper.
     """
     if isinstance(value, str):
         out.append(_json_string(value))
