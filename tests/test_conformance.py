@@ -7,13 +7,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+from test_cli import run_kg
 
 import kg.conformance
 from kg.cli import main
@@ -146,22 +145,8 @@ def test_parallel_jobs_find_the_same(fixture_run: ValidationRun) -> None:
 # --- the command ---------------------------------------------------------------------------------
 
 
-def run_kg(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return subprocess.run(
-        [sys.executable, "-m", "kg", *map(str, args)],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": path},
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=600,
-        check=False,
-    )
-
-
 def test_validating_kg_output_exits_0_with_a_one_line_summary() -> None:
-    done = run_kg("validate", "output/")
+    done = run_kg("validate", "output/", cwd=ROOT)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 1
