@@ -21,7 +21,7 @@ def extract_record(article: Article, extractor: str = DEFAULT_EXTRACTOR) -> Reco
     split = sentences(text, article.paragraphs)
     found = find_entities(text, split, article.publisher)
     if check_extractor(extractor) == "statistical":
-        found = add_model_entities(text, parse(text), found)
+        found = add_model_entities(text, parse(text), found, split)
     mentions = found.sorted_mentions()
     keys = _entity_keys(found)
     record = Record(article=article)

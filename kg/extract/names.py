@@ -11,20 +11,23 @@ are then linked to the full names found first.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from kg.extract import lexicon
-from kg.extract.text import Sentence
+from kg.extract.text import LETTER, UPPER, Sentence
 from kg.vocab import slug
 
-_NAME_WORD = r"(?:[A-Z][A-Za-z0-9]*(?:['’\-][A-Za-z0-9]+)*(?:['’]s)?|\d+[A-Z][A-Za-z0-9]*)"
+_NAME_WORD = (
+    rf"(?:[{UPPER}][{LETTER}0-9]*(?:['’\-][{LETTER}0-9]+)*(?:['’]s)?|\d+[{UPPER}][{LETTER}0-9]*)"
+)
 _JOINER = r"(?: (?:of the|of|for the|for|and|de|den|der|van|von|du|da|di|al|bin|le|la) )"
 _CANDIDATE = re.compile(rf"{_NAME_WORD}(?:(?: |{_JOINER}){_NAME_WORD})*")
 _POSSESSIVE = re.compile(r"['’]s$")
 _EDGE_JOINERS = re.compile(
     r"^\s*(?:(?:of the|of|for the|for|and) )?|(?: (?:of the|of|for the|for|and))?\s*$"
 )
-_ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,6}$")
+ACRONYM = re.compile(rf"^[{UPPER}][{UPPER}0-9&]{{1,6}}$")
 _CALENDAR = re.compile(
     r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March"
     r"|April|May|June|July|August|September|October|November|December)\b"
@@ -49,19 +52,25 @@ class Entities:
     kinds: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def add(self, mention: Mention, kind: str | None = None, *, is_alias: bool = True) -> None:
-        """Record a mention; its text becomes an alias unless `is_alias` is False ("German")."""
+        """Record a mention; its text becomes an alias unless `is_alias` is False ("German").
+
+        Names are compared in NFC, so "Müller" typed with a combining diaeresis is the same
+        person; the mention keeps the text's own spelling and offsets.
+        """
         if any(m.start < mention.end and mention.start < m.end for m in self.mentions):
             return
+        mention.name = nfc(mention.name)
         self.mentions.append(mention)
         ident = (mention.type, mention.name)
         aliases = self.aliases.setdefault(ident, set())
-        if is_alias and mention.text != mention.name:
-            aliases.add(mention.text)
+        if is_alias and nfc(mention.text) != mention.name:
+            aliases.add(nfc(mention.text))
         if kind:
             self.kinds.setdefault(ident, kind)
 
     def register(self, type_: str, name: str, kind: str | None = None) -> None:
         """Make an entity known without a mention (e.g. the publisher)."""
+        name = nfc(name)
         self.aliases.setdefault((type_, name), set())
         if kind:
             self.kinds.setdefault((type_, name), kind)
@@ -71,6 +80,10 @@ class Entities:
 
     def sorted_mentions(self) -> list[Mention]:
         return sorted(self.mentions, key=lambda m: (m.start, m.end))
+
+
+def nfc(name: str) -> str:
+    return unicodedata.normalize("NFC", name)
 
 
 @dataclass(frozen=True)
@@ -94,9 +107,9 @@ def find_entities(text: str, sentences: list[Sentence], publisher: str | None) -
     _demonym_governments(text, entities)
     _lowercase_head_orgs(text, entities)
     _defined_abbreviations(text, leftovers, entities)
-    _short_mentions(text, sentences, entities)
+    link_short_mentions(text, sentences, entities)
     _contextual_orgs(text, leftovers, entities)
-    _short_mentions(text, sentences, entities)
+    link_short_mentions(text, sentences, entities)
     _definite_heads(text, entities)
     return entities
 
@@ -122,7 +135,7 @@ def _candidate(text: str, sentence: Sentence, start: int, value: str) -> list[Ca
     if (
         initial
         and first in lexicon.words("function_words.txt")
-        and not _is_chinese_name(value.split(" ")[:2])  # "He Lifeng said ..."
+        and not is_chinese_name(value.split(" ")[:2])  # "He Lifeng said ..."
     ):
         if not rest:
             return []
@@ -153,7 +166,7 @@ def _split_at_title(candidate: Candidate) -> list[Candidate]:
         for n in range(min(3, len(words) - 1 - i), 0, -1):
             phrase = " ".join(words[i : i + n]).lower()
             rest = " ".join(words[i + n :])
-            if re.fullmatch(lexicon.title_pattern(), phrase) and _org_head_index(rest) is None:
+            if re.fullmatch(lexicon.title_pattern(), phrase) and org_head_index(rest) is None:
                 return _pieces(candidate, words, i, n)
     return [candidate]
 
@@ -173,7 +186,7 @@ def _pieces(candidate: Candidate, words: list[str], at: int, length: int) -> lis
 
 def _split_at_joiners(candidate: Candidate) -> list[Candidate]:
     """Keep "X of Y" / "X and Y" together only when X..Y can be one organization name."""
-    if _org_head_index(candidate.text) is not None:
+    if org_head_index(candidate.text) is not None:
         return [candidate]
     parts = re.split(r"( (?:of the|of|for the|for|and) )", candidate.text)
     if len(parts) == 1:
@@ -189,7 +202,7 @@ def _split_at_joiners(candidate: Candidate) -> list[Candidate]:
     return pieces
 
 
-def _org_head_index(value: str) -> int | None:
+def org_head_index(value: str) -> int | None:
     """Index of the word ending an organization name, before any "of/for ..." complement.
 
     The head must end the name or stand right before its first complement: "Bank of China",
@@ -210,7 +223,7 @@ def _classify_org_or_place(text: str, candidate: Candidate, entities: Entities) 
     possessive = _POSSESSIVE.search(value)
     if possessive and not _POSSESSIVE.search(value.split(" ")[0] if " " in value else ""):
         value = value[: possessive.start()]
-    head = _org_head_index(value)
+    head = org_head_index(value)
     if head is not None:
         _add_org(text, candidate.start, value, entities)
         return []
@@ -251,12 +264,13 @@ def _add_org(text: str, start: int, value: str, entities: Entities) -> None:
         at = value.find(joiner)
         if at > 0:
             inner = value[at + len(joiner) :]
-            if _org_head_index(inner) is not None and len(inner.split(" ")) > 1:
+            if org_head_index(inner) is not None and len(inner.split(" ")) > 1:
                 inner_start = start + at + len(joiner)
+                name = nfc(inner)
                 entities.mentions.append(
-                    Mention(inner_start, inner_start + len(inner), inner, "organization", inner)
+                    Mention(inner_start, inner_start + len(inner), inner, "organization", name)
                 )
-                entities.aliases.setdefault(("organization", inner), set())
+                entities.aliases.setdefault(("organization", name), set())
             break
 
 
@@ -310,27 +324,27 @@ def _classify_person(text: str, candidate: Candidate, entities: Entities) -> Non
     words = candidate.text.split(" ")
     if not 2 <= len(words) <= 4 or not _looks_like_person(text, candidate, words):
         return
-    known = {form for name in entities.names("person") for form in _short_forms("person", name)}
+    known = {form for name in entities.names("person") for form in short_forms("person", name)}
     if candidate.text in known:
         return  # "Le Maire" after "Bruno Le Maire": a short mention, linked later
     entities.add(Mention(candidate.start, candidate.end, candidate.text, "person", candidate.text))
 
 
 def _looks_like_person(text: str, candidate: Candidate, words: list[str]) -> bool:
-    if any(w in lexicon.org_suffixes() or _ACRONYM.match(w) for w in words):
+    if any(w in lexicon.org_suffixes() or ACRONYM.match(w) for w in words):
         return False
     if any(w in lexicon.words("name_particles.txt") for w in words[:1] + words[-1:]):
         return False  # a lower-case particle neither starts nor ends a name ("Bin" may)
     if re.search(r"[A-Z][\w'’]+ (?:of|at) $", text[max(0, candidate.start - 40) : candidate.start]):
         return False  # "analyst Mike Powell of X": X is where the person works
-    if _is_chinese_name(words):
+    if is_chinese_name(words):
         return True
     if words[0] in lexicon.words("given_names.txt"):
         return True
     return _has_person_context(text, candidate)
 
 
-def _is_chinese_name(words: list[str]) -> bool:
+def is_chinese_name(words: list[str]) -> bool:
     if len(words) != 2 or words[0] not in lexicon.words("chinese_surnames.txt"):
         return False
     return _is_pinyin(words[1].lower().replace("’", "'"))
@@ -487,12 +501,12 @@ def _contextual_orgs(text: str, leftovers: list[Candidate], entities: Entities) 
             )
 
 
-def _short_mentions(text: str, sentences: list[Sentence], entities: Entities) -> None:
+def link_short_mentions(text: str, sentences: list[Sentence], entities: Entities) -> None:
     """Link surnames, abbreviations and suffix-less place names to the entities named in full."""
     short: dict[str, tuple[str, str]] = {}
     for (type_, name), aliases in list(entities.aliases.items()):
         defined = [a for a in aliases if _ABBREVIATION.fullmatch(a)]
-        for form in _short_forms(type_, name) + defined:
+        for form in short_forms(type_, name) + defined:
             short.setdefault(form, (type_, name))
     for abbr, full in lexicon.org_abbreviations().items():
         if ("organization", full) in entities.aliases:
@@ -514,13 +528,13 @@ def _short_mentions(text: str, sentences: list[Sentence], entities: Entities) ->
 def _short_hit(short: dict[str, tuple[str, str]], form: str) -> tuple[str, str] | None:
     form = _POSSESSIVE.sub("", form)
     hit = short.get(form)
-    if hit is None and _ACRONYM.match(form) and form in lexicon.org_abbreviations():
+    if hit is None and ACRONYM.match(form) and form in lexicon.org_abbreviations():
         hit = ("organization", lexicon.org_abbreviations()[form])
     return hit
 
 
-_SHORT_FORM = re.compile(r"\b[A-Z][\w'’\-]*(?: [A-Z][\w'’\-]*)*\b")
-_WORD = re.compile(r"\b[A-Z][\w'’\-]*\b")
+_SHORT_FORM = re.compile(rf"\b[{UPPER}][\w'’\-]*(?: [{UPPER}][\w'’\-]*)*\b")
+_WORD = re.compile(rf"\b[{UPPER}][\w'’\-]*\b")
 
 
 def _definite_heads(text: str, entities: Entities) -> None:
@@ -539,10 +553,10 @@ def _definite_heads(text: str, entities: Entities) -> None:
             )
 
 
-def _short_forms(type_: str, name: str) -> list[str]:
+def short_forms(type_: str, name: str) -> list[str]:
     words = name.split(" ")
     if type_ == "person":
-        if _is_chinese_name(words):
+        if is_chinese_name(words):
             # "He" and "Yu" are also English words: such family names are no short form.
             return [] if words[0] in lexicon.words("function_words.txt") else [words[0]]
         particles = lexicon.words("name_particles.txt")

@@ -1,31 +1,211 @@
 """The statistical layer: the trained model's named entities, checked by kg's rules and tables.
 
 The model finds names the rules have no pattern or list for ("Gazprom", "Cowley", "Amit
-Yoran"); the rules keep what they recognise with certainty (organization head words, the
-gazetteer, Chinese names) and filter the model's usual errors.
+Yoran"); the rules keep what they recognise with certainty (an organization head word, the
+gazetteer, a Chinese name, a known given name) and overrule the model's usual errors: a name
+the model calls a place but no gazetteer knows and the text treats as a company ("Gazprom
+shares") is an organization; a product or a title of a work is no entity at all.
+
+Where the rules found a name only by its context ("Standard Chartered said"), the model's
+label wins.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kg.extract.names import Entities, Mention
+from kg.extract import lexicon, names
+from kg.extract.names import Entities, Mention, nfc
+from kg.extract.text import Sentence
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
-_TYPES = {"PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place"}
+_ENTITY_TYPES = {
+    "PERSON": "person",
+    "ORG": "organization",
+    "GPE": "place",
+    "LOC": "place",
+    "FAC": "place",
+}
+# Labels of things that are not people, organizations or places: a rule name the model gives
+# one of these ("Mini Convertible" PRODUCT, "Life Aquatic" WORK_OF_ART) is dropped.
+_NOT_ENTITIES = frozenset({"PRODUCT", "WORK_OF_ART", "EVENT", "LAW", "LANGUAGE"})
+_LEADING_ARTICLE = re.compile(r"^(?:the|The)\s+")
+_TRAILING = re.compile(r"(?:['’]s|['’]|[\s.,;:])+$")
 
 
-def add_model_entities(text: str, doc: Doc, found: Entities) -> Entities:
-    """The rules' entities, with the model's names that no rule mention overlaps."""
-    for ent in doc.ents:
-        type_ = _TYPES.get(ent.label_)
+@dataclass(frozen=True)
+class ModelName:
+    """A named entity of the model, trimmed to the name itself."""
+
+    start: int
+    end: int
+    label: str
+
+    def text(self, text: str) -> str:
+        return text[self.start : self.end]
+
+
+def add_model_entities(
+    text: str, doc: Doc, found: Entities, sentences: list[Sentence]
+) -> Entities:
+    """The rules' entities checked against the model's, with the names only the model found."""
+    model = [name for ent in doc.ents if (name := _trimmed(text, ent))]
+    merged = Entities(kinds=dict(found.kinds))
+    for ident, aliases in found.aliases.items():
+        if not any((m.type, m.name) == ident for m in found.mentions):
+            merged.register(*ident)  # the publisher: known without a mention
+            merged.aliases[ident] |= aliases
+    weak: list[Mention] = []
+    for (type_, name), own in _by_entity(found.mentions).items():
+        label = _vote(own, model)
+        if _is_certain(type_, name) or label is None or _ENTITY_TYPES.get(label) == type_:
+            for mention in own:
+                merged.add(mention, found.kinds.get((type_, name)), is_alias=False)
+            merged.aliases.setdefault((type_, name), set()).update(
+                found.aliases.get((type_, name), set())
+            )
+        elif label in _ENTITY_TYPES:
+            weak += own  # re-typed below, where the model's name does not settle it
+    _add_model_names(text, model, merged, _short_forms(merged))
+    for mention in weak:
+        merged.add(mention)
+    names.link_short_mentions(text, sentences, merged)
+    return merged
+
+
+def _trimmed(text: str, ent: object) -> ModelName | None:
+    start, end, label = ent.start_char, ent.end_char, ent.label_  # type: ignore[attr-defined]
+    if label not in _ENTITY_TYPES:
+        return ModelName(start, end, label) if label in _NOT_ENTITIES else None
+    value = text[start:end]
+    lead = _LEADING_ARTICLE.match(value)
+    if lead:
+        start += lead.end()
+    trail = _TRAILING.search(text, start, end)
+    if trail:
+        end = trail.start()
+    value = text[start:end]
+    if not value[:1].isupper() or "\n" in value:
+        return None
+    return ModelName(start, end, label)
+
+
+def _by_entity(mentions: list[Mention]) -> dict[tuple[str, str], list[Mention]]:
+    grouped: dict[tuple[str, str], list[Mention]] = {}
+    for mention in sorted(mentions, key=lambda m: (m.start, m.end)):
+        grouped.setdefault((mention.type, mention.name), []).append(mention)
+    return grouped
+
+
+def _vote(mentions: list[Mention], model: list[ModelName]) -> str | None:
+    """The model's most frequent label over the mentions of one rule entity, if any."""
+    labels = Counter(
+        name.label
+        for mention in mentions
+        for name in model
+        if name.start < mention.end and mention.start < name.end
+    )
+    return min(labels, key=lambda label: (-labels[label], label)) if labels else None
+
+
+def _is_certain(type_: str, name: str) -> bool:
+    """Whether a rule entity rests on a table or a head word rather than on its context."""
+    words = name.split(" ")
+    if type_ == "organization":
+        return (
+            names.org_head_index(name) is not None
+            or name in lexicon.org_abbreviations().values()
+            or bool(names.ACRONYM.match(name))
+        )
+    if type_ == "place":
+        return _known_place(name)
+    return names.is_chinese_name(words) or words[0] in lexicon.words("given_names.txt")
+
+
+def _known_place(name: str) -> bool:
+    """In kg's gazetteer: a country, a province or state, or a large city."""
+    return lexicon.place(name) is not None
+
+
+def _short_forms(entities: Entities) -> dict[str, tuple[str, str]]:
+    """Surnames and initials of the entities known so far, to link the model's short names."""
+    forms: dict[str, tuple[str, str]] = {}
+    for type_, name in entities.aliases:
+        for form in names.short_forms(type_, name):
+            forms.setdefault(form, (type_, name))
+    return forms
+
+
+def _add_model_names(
+    text: str, model: list[ModelName], entities: Entities, short: dict[str, tuple[str, str]]
+) -> None:
+    """Each name the model found, typed once from all its mentions, then added where free."""
+    by_value: dict[str, list[ModelName]] = {}
+    for name in model:
+        if name.label in _ENTITY_TYPES:
+            by_value.setdefault(nfc(name.text(text)), []).append(name)
+    for value, found in by_value.items():
+        if value in short:
+            type_, full = short[value]
+        else:
+            type_, full = _type_of(text, value, found), value
         if type_ is None:
             continue
-        name = ent.text
-        if name.lower().startswith("the "):
-            name = name[4:]
-        start = ent.end_char - len(name)
-        found.add(Mention(start, ent.end_char, name, type_, name))
-    return found
+        kind = None
+        if type_ == "place":
+            entry = lexicon.place(full)
+            kind = entry.kind if entry else "Place"
+        for name in found:
+            entities.add(Mention(name.start, name.end, name.text(text), type_, full), kind)
+
+
+def _type_of(text: str, value: str, found: list[ModelName]) -> str | None:
+    """Person, organization or place for a name the model found, or None to drop it.
+
+    Tables and head words first, then how the text uses the name, then the model's own
+    most frequent label.
+    """
+    words = value.split(" ")
+    labels = Counter(_ENTITY_TYPES[n.label] for n in found)
+    if names.org_head_index(value) is not None or _company_context(text, found):
+        return "organization"
+    if _known_place(value):
+        return "place"
+    if _person_context(text, found) or words[0] in lexicon.words("given_names.txt"):
+        return "person" if len(words) > 1 or labels["person"] else None
+    type_ = min(labels, key=lambda t: (-labels[t], t))
+    if type_ == "person" and (len(words) == 1 or value.isupper()):
+        return None  # a lone word the model guesses to be a name: a brand as often as not
+    return type_
+
+
+_COMPANY_AFTER = re.compile(
+    r"(?:['’]s)?\s+(?:shares?|stake|chief|boss|bosses|executives?|board|management|chairman|"
+    r"spokes(?:man|woman|person)|said\s+it|says\s+it|owns|bought|sold|announced)\b"
+)
+_COMPANY_BEFORE = re.compile(
+    rf"\b(?:shares\s+in|stake\s+in|control\s+(?:of|over)|(?:{'|'.join(sorted(lexicon.words('org_common_nouns.txt')))}))\s+$"
+)
+_PERSON_BEFORE = re.compile(
+    rf"\b(?:{'|'.join(sorted(lexicon.words('honorifics.txt')))})\.?\s+$"
+)
+
+
+def _person_context(text: str, mentions: list[ModelName]) -> bool:
+    """ "Mr Miller", "Lord Hanningfield": an honorific before any mention."""
+    return any(_PERSON_BEFORE.search(text[max(0, n.start - 8) : n.start]) for n in mentions)
+
+
+def _company_context(text: str, mentions: list[ModelName]) -> bool:
+    """A name no gazetteer knows, used the way news uses a company's name."""
+    for name in mentions:
+        if _COMPANY_AFTER.match(text, name.end) or text.startswith("-owned", name.end):
+            return True
+        if _COMPANY_BEFORE.search(text[max(0, name.start - 20) : name.start]):
+            return True
+    return False

@@ -10,13 +10,22 @@ from kg.model import Span
 
 # A sentence ends at . ! ? (and a closing quote after them) followed by space and a capital,
 # a digit or an opening quote; paragraph breaks always end one.
-_SENTENCE_END = re.compile(r"""[.!?]+["'”’)]*(?=\s+["'“‘(]?[A-Z0-9])""")
+
+def _latin(predicate: str) -> str:
+    """A regex character class body of the Latin-script letters for which `predicate` holds."""
+    chars = (chr(c) for c in range(0x41, 0x250))
+    return "".join(c for c in chars if getattr(c, predicate)() and c.isalpha())
+
+
+# Names are written in any Latin script ("Müller", "Michał", "Antônio"), in NFC or NFD: a
+# combining mark continues the letter before it.
+UPPER = _latin("isupper")
+LETTER = _latin("isalpha") + "\u0300-\u036f"
+_SENTENCE_END = re.compile(rf"""[.!?]+["'”’)]*(?=\s+["'“‘(]?[{UPPER}0-9])""")
 
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.")
 
-_WORD = re.compile(
-    r"[A-Za-z0-9\u00C0-\u024F](?:[A-Za-z0-9\u00C0-\u024F'’.,\-]*[A-Za-z0-9\u00C0-\u024F])?"
-)
+_WORD = re.compile(rf"[{LETTER}0-9](?:[{LETTER}0-9'’.,\-]*[{LETTER}0-9])?")
 
 
 @dataclass(frozen=True)
