@@ -390,7 +390,9 @@ def _demonym_governments(text: str, entities: Entities) -> None:
     names the country whose government the person serves."""
     demonyms = lexicon.demonyms()
     title = lexicon.title_pattern()
-    adjective = rf"({'|'.join(demonyms)}) (?:[a-z]+ ){{0,2}}(?:{title})"
+    # "Venezuelan President Hugo Chavez": a capitalized title counts as much as "the Italian
+    # finance minister".
+    adjective = rf"({'|'.join(demonyms)}) (?:[a-z]+ ){{0,2}}(?i:{title})"
     before_name = re.compile(rf"\b{adjective} $")
     in_apposition = re.compile(rf", (?:(?:the|a|an|also) )*{adjective}\b")
     for person in [m for m in entities.mentions if m.type == "person"]:
@@ -502,11 +504,12 @@ def _contextual_orgs(text: str, leftovers: list[Candidate], entities: Entities) 
 
 
 def link_short_mentions(text: str, sentences: list[Sentence], entities: Entities) -> None:
-    """Link surnames, abbreviations and suffix-less place names to the entities named in full."""
+    """Link surnames, abbreviations and suffix-less place names to the entities named in full,
+    and find the full names again wherever they stand unmentioned."""
     short: dict[str, tuple[str, str]] = {}
     for (type_, name), aliases in list(entities.aliases.items()):
         defined = [a for a in aliases if _ABBREVIATION.fullmatch(a)]
-        for form in short_forms(type_, name) + defined:
+        for form in [name, *short_forms(type_, name), *defined]:
             short.setdefault(form, (type_, name))
     for abbr, full in lexicon.org_abbreviations().items():
         if ("organization", full) in entities.aliases:

@@ -13,6 +13,7 @@ coordinated phrases ("... and secretary of ...") each give a post.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from kg.extract import lexicon
@@ -46,12 +47,14 @@ class FoundPost:
 
 def find_posts(text: str, mentions: list[Mention]) -> list[FoundPost]:
     by_start = {m.start: m for m in mentions}
+    by_end = {m.end: m for m in mentions if m.type in ("organization", "place")}
     found: list[FoundPost] = []
     for mention in mentions:
         if mention.type != "person":
             continue
         found += _apposition(text, mention, by_start)
-        found += _title_before(text, mention, by_start)
+        found += _title_before(text, mention, by_start, mentions)
+        found += _title_of_owner_before(text, mention, by_end)
         found += _copula(text, mention, by_start)
         found += _appointed(text, mention, by_start)
     for pronoun in _PRONOUN_SUBJECT.finditer(text):
@@ -145,8 +148,12 @@ def _role_phrase(
     return role, owner, end
 
 
-def _title_before(text: str, person: Mention, by_start: dict[int, Mention]) -> list[FoundPost]:
-    """ "BA chairman Martin Broughton", "analyst Mike Powell of Dresdner Kleinwort Wasserstein"."""
+def _title_before(
+    text: str, person: Mention, by_start: dict[int, Mention], mentions: list[Mention]
+) -> list[FoundPost]:
+    """ "BA chairman Martin Broughton", "analyst Mike Powell of Dresdner Kleinwort Wasserstein";
+    "Chief executive Steve Jobs", "President Kirchner": the organization or country the
+    article is about."""
     before = text[max(0, person.start - 120) : person.start]
     title = re.search(rf"\b({lexicon.title_pattern()})\s+$", before, re.I)
     if not title:
@@ -161,8 +168,58 @@ def _title_before(text: str, person: Mention, by_start: dict[int, Mention]) -> l
         owner = _org_at(person.end + after.end(), by_start)
         end = owner.end if owner else end
     if owner is None:
+        owner = _owner_in_context(role, title.group(1), mentions)
+    if owner is None:
         return []
     return [FoundPost(person.name, role, owner, start, end)]
+
+
+def _owner_in_context(role: str, title: str, mentions: list[Mention]) -> Mention | None:
+    """Whom a title with no organization beside it serves: a capitalized national office
+    ("President", "Finance Minister") the country the article names most, a company office
+    ("chief executive") the organization it names most."""
+    if role in lexicon.words("national_roles.txt") and title[:1].isupper():
+        countries = [
+            m
+            for m in mentions
+            if m.type == "place" and (entry := lexicon.place(m.name)) and entry.kind == "Country"
+        ]
+        return _most_named(countries)
+    if role in lexicon.words("company_roles.txt"):
+        return _most_named([m for m in mentions if m.type == "organization"])
+    return None
+
+
+def _most_named(mentions: list[Mention]) -> Mention | None:
+    """The first mention of the entity mentioned most often (the first named, on a tie)."""
+    counts = Counter(m.name for m in mentions)
+    if not counts:
+        return None
+    top = max(counts.values())
+    return next(m for m in mentions if counts[m.name] == top)
+
+
+_OWNER_TO_PERSON = re.compile(r"(?:\s*\([^()\n]{1,15}\))?,?\s+(?:(?:Mr|Mrs|Ms|Dr|Prof)\.?\s+)?$")
+
+
+def _title_of_owner_before(
+    text: str, person: Mention, by_end: dict[int, Mention]
+) -> list[FoundPost]:
+    """ "Governor of the Bank of Ghana (BoG), Dr Ernest Addison", "Chief Executive of the HKSAR
+    Carrie Lam": title, owner, then the name."""
+    gap = _OWNER_TO_PERSON.search(text[max(0, person.start - 30) : person.start])
+    owner = by_end.get(person.start - len(gap.group())) if gap else None
+    if owner is None:
+        return []
+    title = re.search(
+        rf"\b({lexicon.title_pattern()})\s+(?:of|at|for)\s+(?:the\s+)?$",
+        text[max(0, owner.start - 80) : owner.start],
+        re.I,
+    )
+    if title is None:
+        return []
+    start = owner.start - len(text[max(0, owner.start - 80) : owner.start]) + title.start(1)
+    return [FoundPost(person.name, _role_of(title.group(1)), owner, start, person.end)]
 
 
 def _org_ending_at(text: str, pos: int, by_start: dict[int, Mention]) -> Mention | None:
