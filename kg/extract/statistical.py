@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 from kg.extract import lexicon, names
@@ -35,7 +36,15 @@ _ENTITY_TYPES = {
 # one of these ("Mini Convertible" PRODUCT, "Life Aquatic" WORK_OF_ART) is dropped.
 _NOT_ENTITIES = frozenset({"PRODUCT", "WORK_OF_ART", "EVENT", "LAW", "LANGUAGE"})
 _LEADING_ARTICLE = re.compile(r"^(?:the|The)\s+")
+_LEADING_HONORIFIC = re.compile(
+    rf"(?:{'|'.join(sorted(lexicon.words('honorifics.txt')))})\.?\s+(?=[A-Z])"
+)
 _TRAILING = re.compile(r"(?:['’]s|['’]|[\s.,;:])+$")
+
+
+@cache
+def _leading_title() -> re.Pattern[str]:
+    return re.compile(rf"(?i:{lexicon.title_pattern()})\s+(?=[A-Z])")
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,12 @@ def _trimmed(text: str, ent: object) -> ModelName | None:
     lead = _LEADING_ARTICLE.match(value)
     if lead:
         start += lead.end()
+    honorific = _LEADING_HONORIFIC.match(text, start, end)
+    if honorific:
+        start, label = honorific.end(), "PERSON"  # "Mr Mistry" tagged ORG is Mistry, a person
+    title = _leading_title().match(text, start, end)
+    if title:
+        start = title.end()  # "President Lula da Silva": the title is not part of the name
     trail = _TRAILING.search(text, start, end)
     if trail:
         end = trail.start()
