@@ -104,7 +104,7 @@ def find_entities(text: str, sentences: list[Sentence], publisher: str | None) -
         leftovers.extend(_classify_org_or_place(text, candidate, entities))
     for candidate in leftovers:
         _classify_person(text, candidate, entities)
-    _demonym_governments(text, entities)
+    demonym_governments(text, entities)
     _lowercase_head_orgs(text, entities)
     _defined_abbreviations(text, leftovers, entities)
     link_short_mentions(text, sentences, entities)
@@ -385,7 +385,7 @@ def _has_person_context(text: str, candidate: Candidate) -> bool:
     )
 
 
-def _demonym_governments(text: str, entities: Entities) -> None:
+def demonym_governments(text: str, entities: Entities) -> None:
     """ "German economy minister Robert Habeck", "Li Qiang, the Chinese premier": the adjective
     names the country whose government the person serves."""
     demonyms = lexicon.demonyms()

@@ -59,9 +59,7 @@ class ModelName:
         return text[self.start : self.end]
 
 
-def add_model_entities(
-    text: str, doc: Doc, found: Entities, sentences: list[Sentence]
-) -> Entities:
+def add_model_entities(text: str, doc: Doc, found: Entities, sentences: list[Sentence]) -> Entities:
     """The rules' entities checked against the model's, with the names only the model found."""
     model = [name for ent in doc.ents if (name := _trimmed(text, ent))]
     merged = Entities(kinds=dict(found.kinds))
@@ -70,7 +68,18 @@ def add_model_entities(
             merged.register(*ident)  # the publisher: known without a mention
             merged.aliases[ident] |= aliases
     weak: list[Mention] = []
-    for (type_, name), own in _by_entity(found.mentions).items():
+    # A name with an organization head word around a rule's place is that organization:
+    # "the Bank of Ghana" holds no mention of Ghana.
+    headed = [n for n in model if names.org_head_index(n.text(text)) is not None]
+    inside = [
+        m
+        for m in found.mentions
+        if any(
+            n.start <= m.start and m.end <= n.end and (n.start, n.end) != (m.start, m.end)
+            for n in headed
+        )
+    ]
+    for (type_, name), own in _by_entity([m for m in found.mentions if m not in inside]).items():
         label = _vote(own, model)
         if _is_certain(type_, name) or label is None or _ENTITY_TYPES.get(label) == type_:
             for mention in own:
@@ -83,6 +92,7 @@ def add_model_entities(
     _add_model_names(text, model, merged, _short_forms(merged))
     for mention in weak:
         merged.add(mention)
+    names.demonym_governments(text, merged)  # for the people only the model found
     names.link_short_mentions(text, sentences, merged)
     return merged
 
@@ -194,6 +204,10 @@ def _type_of(text: str, value: str, found: list[ModelName]) -> str | None:
     if _person_context(text, found) or words[0] in lexicon.words("given_names.txt"):
         return "person" if len(words) > 1 or labels["person"] else None
     type_ = min(labels, key=lambda t: (-labels[t], t))
+    if type_ == "organization" and (
+        value in lexicon.words("not_organizations.txt") or value in lexicon.org_suffixes()
+    ):
+        return None  # "AI", or "Group" standing alone for a group named before
     if type_ == "person" and (len(words) == 1 or value.isupper()):
         return None  # a lone word the model guesses to be a name: a brand as often as not
     return type_
@@ -206,9 +220,7 @@ _COMPANY_AFTER = re.compile(
 _COMPANY_BEFORE = re.compile(
     rf"\b(?:shares\s+in|stake\s+in|control\s+(?:of|over)|(?:{'|'.join(sorted(lexicon.words('org_common_nouns.txt')))}))\s+$"
 )
-_PERSON_BEFORE = re.compile(
-    rf"\b(?:{'|'.join(sorted(lexicon.words('honorifics.txt')))})\.?\s+$"
-)
+_PERSON_BEFORE = re.compile(rf"\b(?:{'|'.join(sorted(lexicon.words('honorifics.txt')))})\.?\s+$")
 
 
 def _person_context(text: str, mentions: list[ModelName]) -> bool:
