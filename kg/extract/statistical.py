@@ -39,7 +39,8 @@ _LEADING_ARTICLE = re.compile(r"^(?:the|The)\s+")
 _LEADING_HONORIFIC = re.compile(
     rf"(?:{'|'.join(sorted(lexicon.words('honorifics.txt')))})\.?\s+(?=[A-Z])"
 )
-_TRAILING = re.compile(r"(?:['’]s|['’]|[\s.,;:])+$")
+# A full stop ends a name only when it is no abbreviation's last dot ("U.S.").
+_TRAILING = re.compile(r"(?:['’]s|['’]|[\s,;:]|(?<![A-Z]\.[A-Z])\.)+$")
 
 
 @cache
@@ -154,7 +155,15 @@ def _is_certain(type_: str, name: str) -> bool:
 
 def _known_place(name: str) -> bool:
     """In kg's gazetteer: a country, a province or state, or a large city."""
-    return lexicon.place(name) is not None
+    return _place_entry(name) is not None
+
+
+def _place_entry(name: str) -> lexicon.PlaceEntry | None:
+    """The gazetteer's entry, also for a dateline in capitals ("SAN FRANCISCO, Nov. 18")."""
+    entry = lexicon.place(name)
+    if entry is None and name.isupper() and len(name) > 3:
+        entry = lexicon.place(name.title())
+    return entry
 
 
 def _short_forms(entities: Entities) -> dict[str, tuple[str, str]]:
@@ -183,8 +192,8 @@ def _add_model_names(
             continue
         kind = None
         if type_ == "place":
-            entry = lexicon.place(full)
-            kind = entry.kind if entry else "Place"
+            entry = _place_entry(full)
+            full, kind = (entry.name, entry.kind) if entry else (full, "Place")
         for name in found:
             entities.add(Mention(name.start, name.end, name.text(text), type_, full), kind)
 
@@ -210,7 +219,21 @@ def _type_of(text: str, value: str, found: list[ModelName]) -> str | None:
         return None  # "AI", or "Group" standing alone for a group named before
     if type_ == "person" and (len(words) == 1 or value.isupper()):
         return None  # a lone word the model guesses to be a name: a brand as often as not
+    if type_ == "place" and not _place_context(text, value, found):
+        return None  # no gazetteer knows it and nothing in the text says it is somewhere
     return type_
+
+
+_LOCATIVE_BEFORE = re.compile(
+    r"\b(?:in|at|near|outside|around|across|to|from|across)\s+(?:the\s+)?$"
+)
+
+
+def _place_context(text: str, value: str, mentions: list[ModelName]) -> bool:
+    """ "in Cowley", "a plant at Longbridge", "Hebei province": where things happen."""
+    if any(value.endswith(" " + suffix) for suffix in lexicon.place_suffixes()):
+        return True
+    return any(_LOCATIVE_BEFORE.search(text[max(0, n.start - 12) : n.start]) for n in mentions)
 
 
 _COMPANY_AFTER = re.compile(
