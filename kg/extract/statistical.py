@@ -145,6 +145,7 @@ def _is_certain(type_: str, name: str) -> bool:
     if type_ == "organization":
         return (
             names.org_head_index(name) is not None
+            or words[-1] in lexicon.words("org_lowercase_heads.txt")  # "the Hebei delegation"
             or name in lexicon.org_abbreviations().values()
             or bool(names.ACRONYM.match(name))
         )
@@ -206,6 +207,8 @@ def _type_of(text: str, value: str, found: list[ModelName]) -> str | None:
     """
     words = value.split(" ")
     labels = Counter(_ENTITY_TYPES[n.label] for n in found)
+    if value in lexicon.words("not_organizations.txt") or value in lexicon.org_suffixes():
+        return None  # "AI", "State-owned", or "Group" standing alone for a group named before
     if names.org_head_index(value) is not None or _company_context(text, found):
         return "organization"
     if _known_place(value):
@@ -213,10 +216,6 @@ def _type_of(text: str, value: str, found: list[ModelName]) -> str | None:
     if _person_context(text, found) or words[0] in lexicon.words("given_names.txt"):
         return "person" if len(words) > 1 or labels["person"] else None
     type_ = min(labels, key=lambda t: (-labels[t], t))
-    if type_ == "organization" and (
-        value in lexicon.words("not_organizations.txt") or value in lexicon.org_suffixes()
-    ):
-        return None  # "AI", or "Group" standing alone for a group named before
     if type_ == "person" and (len(words) == 1 or value.isupper()):
         return None  # a lone word the model guesses to be a name: a brand as often as not
     if type_ == "place" and not _place_context(text, value, found):
