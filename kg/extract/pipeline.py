@@ -38,9 +38,7 @@ class ExtractorInfo:
 
 def check_extractor(name: str) -> str:
     if name not in EXTRACTORS:
-        raise ExtractionError(
-            f"unknown extractor {name!r}: choose one of {', '.join(EXTRACTORS)}"
-        )
+        raise ExtractionError(f"unknown extractor {name!r}: choose one of {', '.join(EXTRACTORS)}")
     return name
 
 

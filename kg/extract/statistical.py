@@ -62,7 +62,7 @@ class ModelName:
 
 def add_model_entities(text: str, doc: Doc, found: Entities, sentences: list[Sentence]) -> Entities:
     """The rules' entities checked against the model's, with the names only the model found."""
-    model = [name for ent in doc.ents if (name := _trimmed(text, ent))]
+    model = [trimmed for ent in doc.ents if (trimmed := _trimmed(text, ent))]
     merged = Entities(kinds=dict(found.kinds))
     for ident, aliases in found.aliases.items():
         if not any((m.type, m.name) == ident for m in found.mentions):
@@ -185,10 +185,8 @@ def _add_model_names(
         if name.label in _ENTITY_TYPES:
             by_value.setdefault(nfc(name.text(text)), []).append(name)
     for value, found in by_value.items():
-        if value in short:
-            type_, full = short[value]
-        else:
-            type_, full = _type_of(text, value, found), value
+        type_: str | None
+        type_, full = short[value] if value in short else (_type_of(text, value, found), value)
         if type_ is None:
             continue
         kind = None

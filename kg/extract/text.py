@@ -11,6 +11,7 @@ from kg.model import Span
 # A sentence ends at . ! ? (and a closing quote after them) followed by space and a capital,
 # a digit or an opening quote; paragraph breaks always end one.
 
+
 def _latin(predicate: str) -> str:
     """A regex character class body of the Latin-script letters for which `predicate` holds."""
     chars = (chr(c) for c in range(0x41, 0x250))
