@@ -46,7 +46,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -70,6 +70,9 @@ class Run:
     cpu_seconds: float = 0.0  # of the process and its workers
     stages: dict[str, float] = field(default_factory=dict)
     failed: int = 0
+
+
+R = TypeVar("R", bound=Run)  # a pipeline's own kind of Run (benchmarks/extract.py adds fields)
 
 
 def main() -> int:
@@ -121,13 +124,18 @@ def _arguments() -> argparse.Namespace:
         help="also kg build --dask ADDRESS (local: a cluster of --jobs processes here), shards "
         "and the combined file; needs the dask extra",
     )
+    add_shacl_engine(parser)
+    return parser.parse_args()
+
+
+def add_shacl_engine(parser: argparse.ArgumentParser) -> None:
+    """--shacl-engine, for this benchmark and benchmarks/extract.py."""
     parser.add_argument(
         "--shacl-engine",
         choices=("pyshacl", "turbo"),
         default="turbo" if importlib.util.find_spec("pyshacl_turbo") else "pyshacl",
         help="kg's SHACL engine (default: turbo when installed)",
     )
-    return parser.parse_args()
 
 
 # --- the corpus ----------------------------------------------------------------------------------
@@ -153,17 +161,17 @@ def make_corpus(count: int, folder: Path) -> list[Path]:
     return files
 
 
-def in_child(pipeline: Callable[[list[Path], Path], Run], files: list[Path], out: Path) -> Run:
+def in_child(pipeline: Callable[[list[Path], Path], R], files: list[Path], out: Path) -> R:
     """Run a pipeline in a fresh process (spawned: nothing inherited) and return its numbers."""
     # Not a multiprocessing.Pool: its processes are daemons, which may not start workers.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context) as pool:
-        run: Run = pool.submit(_timed, pipeline, files, out).result()
+        run: R = pool.submit(_timed, pipeline, files, out).result()
     print(f"{run.name}: {run.articles} articles in {run.seconds:.1f} s", flush=True)
     return run
 
 
-def _timed(pipeline: Callable[[list[Path], Path], Run], files: list[Path], out: Path) -> Run:
+def _timed(pipeline: Callable[[list[Path], Path], R], files: list[Path], out: Path) -> R:
     started = time.monotonic()
     run = pipeline(files, out)
     run.seconds = time.monotonic() - started
@@ -176,14 +184,18 @@ def _timed(pipeline: Callable[[list[Path], Path], Run], files: list[Path], out: 
 
 
 class _Clock:
-    """Adds the time since the last tick to a stage's total."""
+    """Adds the time since the last tick to a stage's total (wall-clock, or CPU time with
+    `timer=time.process_time`)."""
 
-    def __init__(self, totals: dict[str, float]) -> None:
+    def __init__(
+        self, totals: dict[str, float], timer: Callable[[], float] = time.perf_counter
+    ) -> None:
         self.totals = totals
-        self.last = time.perf_counter()
+        self.timer = timer
+        self.last = timer()
 
     def tick(self, stage: str) -> None:
-        now = time.perf_counter()
+        now = self.timer()
         self.totals[stage] = self.totals.get(stage, 0.0) + now - self.last
         self.last = now
 
@@ -191,23 +203,29 @@ class _Clock:
 # --- the two pipelines ---------------------------------------------------------------------------
 
 
-def mapped(path: Path, clock: _Clock) -> Any:
-    """The article's rdflib graph, as both pipelines make it: kg's ingest, extractor and mapper."""
-    from kg.extract import extract_record
+def mapped(path: Path, clock: _Clock, extractor: str | None = None) -> Any:
+    """The article's rdflib graph, as both pipelines make it: kg's ingest, extractor (the
+    default one unless named) and mapper."""
+    from kg.extract import DEFAULT_EXTRACTOR, extract_record
     from kg.ingest import read_article
     from kg.link import link_record
     from kg.mapping import map_record
 
     article = read_article(path)
     clock.tick("ingest")
-    record = link_record(extract_record(article), None)
+    record = link_record(extract_record(article, extractor or DEFAULT_EXTRACTOR), None)
     clock.tick("extract")
     graph = map_record(record)
     clock.tick("map")
     return graph
 
 
-def run_kg(files: list[Path], out: Path) -> Run:
+def run_kg(
+    files: list[Path],
+    out: Path,
+    extractor: str | None = None,
+    timer: Callable[[], float] = time.perf_counter,
+) -> Run:
     from kg.files import ensure_dir, write_all_atomic
     from kg.serialize import render_outputs
     from kg.validate import validate_graph
@@ -215,8 +233,8 @@ def run_kg(files: list[Path], out: Path) -> Run:
     run = Run("kg")
     ensure_dir(out)
     for path in files:
-        clock = _Clock(run.stages)
-        graph = mapped(path, clock)
+        clock = _Clock(run.stages, timer)
+        graph = mapped(path, clock, extractor)
         report = validate_graph(graph)
         clock.tick("validate")
         if not report.conforms:
