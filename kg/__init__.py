@@ -45,7 +45,19 @@ from kg.ingest import read_article
 from kg.link import Links, link_record, read_links
 from kg.loader import GraphLoad, LoadReport, load
 from kg.mapping import DEFAULT_BASE, map_record
-from kg.model import Article, Entity, Geo, Image, Metric, Period, Post, Quote, Record, Span
+from kg.model import (
+    Article,
+    Entity,
+    Extractor,
+    Geo,
+    Image,
+    Metric,
+    Period,
+    Post,
+    Quote,
+    Record,
+    Span,
+)
 from kg.readback import record_from_graph
 from kg.record import read_record, write_record
 from kg.reports import ReportFormat, format_run
@@ -64,6 +76,7 @@ __all__ = [
     "DEFAULT_BASE",
     "EndpointUnavailable",
     "Entity",
+    "Extractor",
     "FileFinding",
     "FileResult",
     "Finding",

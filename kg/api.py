@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,9 +17,9 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg.errors import InputError, KgError, ValidationFailure
+from kg.errors import ExtractionError, InputError, KgError, ValidationFailure
 from kg.evaluate import ArticleScore, find_gold_pairs, read_gold, score_record
-from kg.extract import extract_record
+from kg.extract import DEFAULT_EXTRACTOR, EXTRACTORS, extract_record
 from kg.files import ensure_dir, write_all_atomic
 from kg.ingest import read_article
 from kg.link import Links, link_record
@@ -26,6 +27,8 @@ from kg.mapping import DEFAULT_BASE, map_record
 from kg.model import Article, Record
 from kg.serialize import Format, render_outputs
 from kg.validate import Engine, ValidationReport, validate_graph
+
+EXTRACTOR_VARIABLE = "KG_EXTRACTOR"  # the extractor when none is given, as KG_SHACL_ENGINE
 
 
 @dataclass(frozen=True)
@@ -51,12 +54,14 @@ def build(
     links: Links | None = None,
     shacl_engine: Engine | None = None,
     data: bytes | None = None,
+    extractor: str | None = None,
 ) -> Result:
     """Read, extract, link, map and validate one article file (`published` is YYYY-MM-DD;
     `links` adds to the packaged alias table, see `kg.link`; `shacl_engine`: see
-    `kg.validate_graph`; `data`: the file's bytes, read already, see `kg.read_article`)."""
+    `kg.validate_graph`; `data`: the file's bytes, read already, see `kg.read_article`;
+    `extractor`: see `extract_file`)."""
     path = Path(path)
-    record = extract_file(path, published=published, links=links, data=data)
+    record = extract_file(path, published=published, links=links, data=data, extractor=extractor)
     return build_record(record, base=base, stem=path.stem, shacl_engine=shacl_engine)
 
 
@@ -66,11 +71,17 @@ def extract_file(
     published: str | None = None,
     links: Links | None = None,
     data: bytes | None = None,
+    extractor: str | None = None,
 ) -> Record:
-    """Read one article file (text or a saved HTML page), extract its record and link it."""
+    """Read one article file (text or a saved HTML page), extract its record and link it.
+
+    `extractor` is one of `kg.extract.EXTRACTORS` (default: `KG_EXTRACTOR`, else
+    "statistical"); the record names it, and the model it ran, as its provenance.
+    """
+    extractor = choose_extractor(extractor)  # before the article is read: a usage error first
     article = read_article(path, published=published, data=data)
     with _unexpected(path, "extraction"):
-        record = extract_record(article)
+        record = extract_record(article, extractor)
     with _unexpected(path, "linking"):
         return link_record(record, links)
 
@@ -116,13 +127,29 @@ def write_result(result: Result, out_dir: str | Path, formats: Iterable[Format] 
     return write_results([result], out_dir, formats)
 
 
+def choose_extractor(name: str | None = None) -> str:
+    """`name`, else the extractor `KG_EXTRACTOR` names, else the default ("statistical");
+    raises `ExtractionError` for a name kg has no extractor of."""
+    if name is None:
+        name = os.environ.get(EXTRACTOR_VARIABLE) or DEFAULT_EXTRACTOR
+        where = f"{EXTRACTOR_VARIABLE}={name!r}"
+    else:
+        where = repr(name)
+    if name not in EXTRACTORS:
+        expected = ", ".join(EXTRACTORS)
+        raise ExtractionError(f"{where}: no such extractor (expected: {expected})")
+    return name
+
+
 def score_folder(
-    gold_dir: str | Path, *, base: str = DEFAULT_BASE
+    gold_dir: str | Path, *, base: str = DEFAULT_BASE, extractor: str | None = None
 ) -> list[tuple[Result, ArticleScore]]:
-    """Build each `<stem>.txt` that has a `<stem>.gold.json` beside it and score its record."""
+    """Build each `<stem>.txt` that has a `<stem>.gold.json` beside it and score its record
+    (`extractor`: see `extract_file`)."""
+    extractor = choose_extractor(extractor)
     scored = []
     for article_path, gold_path in find_gold_pairs(gold_dir):
-        result = build(article_path, base=base)
+        result = build(article_path, base=base, extractor=extractor)
         gold = read_gold(gold_path)
         scored.append((result, score_record(result.record, gold, name=result.stem)))
     return scored

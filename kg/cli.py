@@ -36,6 +36,7 @@ from kg.consistency import check_consistency
 from kg.corpus import DEFAULT_SHARD_SIZE, ArticleOutcome, build_corpus, format_corpus_report
 from kg.errors import InputError, KgError, StoreError, ValidationFailure
 from kg.evaluate import format_scores, sum_scores
+from kg.extract import EXTRACTORS
 from kg.files import write_atomic
 from kg.link import Links, link_record, read_links
 from kg.loader import PROTOCOLS, LoadReport, load, plural
@@ -125,6 +126,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             shards=args.shards,
             dask=args.dask,
             shacl_engine=args.shacl_engine,
+            extractor=args.extractor,
         )
     finally:
         show.close()
@@ -203,7 +205,9 @@ def _print_load(report: LoadReport) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    record = extract_file(args.article, published=args.published, links=_links(args))
+    record = extract_file(
+        args.article, published=args.published, links=_links(args), extractor=args.extractor
+    )
     write_record(record, args.output)
     _print_paths([args.output])
     return 0
@@ -222,7 +226,9 @@ def cmd_map(args: argparse.Namespace) -> int:
 def cmd_view(args: argparse.Namespace) -> int:
     links = _links(args)
     pages = [
-        read_page(path, base=args.base, published=args.published, links=links)
+        read_page(
+            path, base=args.base, published=args.published, links=links, extractor=args.extractor
+        )
         for path in args.inputs
     ]
     _print_paths(write_views(pages, args.output))
@@ -235,7 +241,7 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    scored = score_folder(args.gold_dir, base=args.base)
+    scored = score_folder(args.gold_dir, base=args.base, extractor=args.extractor)
     scores = [score for _, score in scored]
     overall = sum_scores(scores)
     if args.report_format == "json":
@@ -428,6 +434,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _output_options(build_cmd)
     _engine_option(build_cmd)
+    _extractor_option(build_cmd)
     _published_option(build_cmd)
     _links_option(build_cmd)
     build_cmd.add_argument(
@@ -507,6 +514,7 @@ def _parser() -> argparse.ArgumentParser:
     extract_cmd.add_argument(
         "-o", "--output", required=True, type=Path, metavar="FILE", help="record JSON to write"
     )
+    _extractor_option(extract_cmd)
     _published_option(extract_cmd)
     _links_option(extract_cmd)
 
@@ -534,6 +542,7 @@ def _parser() -> argparse.ArgumentParser:
         "gold_dir", type=Path, metavar="GOLD_DIR", help="folder of <stem>.txt and <stem>.gold.json"
     )
     _output_options(eval_cmd, rdf_formats=False)
+    _extractor_option(eval_cmd)
     eval_cmd.add_argument(
         "--format",
         dest="report_format",
@@ -616,6 +625,16 @@ def _engine_option(sub: argparse.ArgumentParser) -> None:
         choices=ENGINES,
         help="pyshacl (the default, the reference) or turbo (pyshacl-turbo: the same findings, "
         "about ten times sooner; pip install 'kg[turbo]'); default: $KG_SHACL_ENGINE",
+    )
+
+
+def _extractor_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--extractor",
+        choices=EXTRACTORS,
+        help="statistical: spaCy's trained en_core_web_sm, checked and completed by kg's rules "
+        "and tables; rules: kg's rules and tables alone (no model, a few milliseconds per "
+        "article). Default: $KG_EXTRACTOR, else statistical. The output names the one used",
     )
 
 
@@ -912,6 +931,7 @@ def _view_command(commands: argparse._SubParsersAction[_Parser]) -> None:
         "(.ttl .nt: read back)",
     )
     _output_options(sub, rdf_formats=False)
+    _extractor_option(sub)
     _published_option(sub)
     _links_option(sub)
     _engine_option(sub)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from kg.api import Result, build
+from kg.api import Result, build, choose_extractor
 from kg.cluster import LOCAL, cluster_map, dask_cluster
 from kg.errors import InputError, KgError, OutputError, ValidationFailure
 from kg.files import (
@@ -164,6 +164,7 @@ def build_corpus(
     shards: int | None = None,
     dask: str | None = None,
     shacl_engine: Engine | None = None,
+    extractor: str | None = None,
 ) -> CorpusReport:
     """Build every article under `paths` into `out_dir` (see the module docstring).
 
@@ -171,11 +172,12 @@ def build_corpus(
     point with `if __name__ == "__main__":`). `combined` is an N-Quads file to write the whole
     corpus to, when at least one article is built; `shards` a number of articles per shard.
     `dask` is a Dask scheduler's address, or "local" for a cluster of `jobs` processes here.
-    `shacl_engine` (default: `KG_SHACL_ENGINE`, else pySHACL) is chosen here, for every worker
-    and cluster alike. `progress(done, total, outcome)` is called after each article, in input
-    order. Raises
+    `shacl_engine` (default: `KG_SHACL_ENGINE`, else pySHACL) and `extractor` (default:
+    `KG_EXTRACTOR`, else "statistical") are chosen here, for every worker and cluster alike.
+    `progress(done, total, outcome)` is called after each article, in input order. Raises
     `InputError` for paths that name no article (a missing file is an article that fails),
-    `OutputError` for an output it cannot write and `ClusterError` for a cluster that fails.
+    `ExtractionError` for an extractor kg does not have, `OutputError` for an output it cannot
+    write and `ClusterError` for a cluster that fails.
     """
     started = time.monotonic()
     if jobs < 1:
@@ -194,6 +196,7 @@ def build_corpus(
         nquads=combined is not None or shards is not None,
         view=view,
         shacl_engine=shacl_engine or default_engine(),
+        extractor=choose_extractor(extractor),
     )
     work = _plan(find_articles(paths), options)
     target = None if combined is None else Path(combined)
@@ -365,6 +368,7 @@ class _Options:
     nquads: bool  # each article's N-Quads are wanted: for the combined file or the shards
     view: bool
     shacl_engine: Engine
+    extractor: str
 
 
 @dataclass(frozen=True)
@@ -405,6 +409,7 @@ def _render_job(work: _Work) -> _Done:
             links=options.links,
             data=work.data,
             shacl_engine=options.shacl_engine,
+            extractor=options.extractor,
         )
     except KgError as exc:
         return _Done(_failed(path, exc))

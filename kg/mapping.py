@@ -32,6 +32,7 @@ from kg.model import (
     Article,
     Entity,
     EntityType,
+    Extractor,
     Geo,
     Metric,
     Period,
@@ -59,6 +60,8 @@ _KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _KIND = re.compile(r"^[A-Z][A-Za-z]*$")
 _DECIMAL = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
 _ISO3166 = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+# An extractor's name, model and version, each a segment of the agent's IRI.
+_AGENT_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 _DEGREES = {"latitude": Decimal(90), "longitude": Decimal(180)}
 _PERIOD_DATATYPES = {"day": XSD.date, "month": XSD.gYearMonth, "year": XSD.gYear}
 _PERIOD_FORMS = {
@@ -99,6 +102,19 @@ def article_iri(article: Article, base: str = DEFAULT_BASE) -> URIRef:
 def graph_iri(article: URIRef) -> URIRef:
     """The named graph that holds one article's triples in N-Quads and TriG."""
     return URIRef(f"{article}/graph")
+
+
+def agent_iri(extractor: Extractor, base: str = DEFAULT_BASE) -> URIRef:
+    """`{base}agent/kg-{name}[-{model}-{model version}]`: one agent per extractor and model
+    version, shared by every article it extracted (`kg-statistical-en_core_web_sm-3.8.0`)."""
+    parts = ("kg", extractor.name, extractor.model, extractor.model_version)
+    return URIRef(f"{base}agent/{'-'.join(part for part in parts if part)}")
+
+
+def agent_name(extractor: Extractor) -> str:
+    """`kg statistical extractor (en_core_web_sm 3.8.0)`, `kg rules extractor`."""
+    model = " ".join(part for part in (extractor.model, extractor.model_version) if part)
+    return f"kg {extractor.name} extractor" + (f" ({model})" if model else "")
 
 
 def check_base(base: str) -> None:
@@ -248,6 +264,8 @@ class _Mapper:
 
     def map(self) -> None:
         self.map_article()
+        if self.record.extractor is not None:
+            self.map_extraction(self.record.extractor)
         self.map_text()
         for known in self.entities.values():
             self.map_entity(known)
@@ -312,6 +330,31 @@ class _Mapper:
         self.add(iri, SCHEMA.name, Literal(name))
         self.add(iri, PROV.wasDerivedFrom, self.article)
         return iri
+
+    def map_extraction(self, extractor: Extractor) -> None:
+        """PROV-O: an activity used the article, kg's extractor (a software agent) ran it, and
+        it generated the article's graph. The graph carries prov:wasGeneratedBy, not each node
+        in it: in a store, that named graph holds exactly the triples the extraction made."""
+        for name in ("name", "model", "model_version"):
+            value = getattr(extractor, name)
+            if value is not None and not _AGENT_PART.match(value):
+                raise self.fail(
+                    f"/extractor/{name}",
+                    f"{value!r} is not a plain name (expected e.g. 'en_core_web_sm' or '3.8.0')",
+                )
+        activity = URIRef(f"{self.article}/extraction")
+        agent = agent_iri(extractor, self.base)
+        dataset = graph_iri(self.article)
+        self.add(activity, RDF.type, PROV.Activity)
+        self.add(activity, PROV.used, self.article)
+        self.add(activity, PROV.wasAssociatedWith, agent)
+        self.add(agent, RDF.type, PROV.SoftwareAgent)
+        self.add(agent, SCHEMA.name, Literal(agent_name(extractor)))
+        if extractor.model_version is not None:
+            self.add(agent, SCHEMA.softwareVersion, Literal(extractor.model_version))
+        self.add(dataset, RDF.type, SCHEMA.Dataset)
+        self.add(dataset, RDF.type, PROV.Entity)
+        self.add(dataset, PROV.wasGeneratedBy, activity)
 
     def map_text(self) -> None:
         text, node = self.record.article.text, self.context

@@ -130,6 +130,20 @@ class Quote:
     evidence: Span  # the quoted text itself, without the quotation marks
 
 
+@dataclass(frozen=True)
+class Extractor:
+    """What extracted a record, for its provenance: kg's extractor and the trained model it ran.
+
+    The fields of `kg.extract.ExtractorInfo`; the mapper makes the model's name and version part
+    of the agent's IRI, so they are plain names ("en_core_web_sm", "3.8.0").
+    """
+
+    name: str  # one of kg.extract.EXTRACTORS: "statistical" or "rules"
+    model: str | None = None  # "en_core_web_sm"; None for the rules
+    model_version: str | None = None  # "3.8.0"
+    library: str | None = None  # "spacy 3.8.18": in the record only, not in the graph
+
+
 @dataclass
 class Record:
     article: Article
@@ -139,6 +153,8 @@ class Record:
     posts: list[Post] = field(default_factory=list)
     metrics: list[Metric] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
+    # None for a record made by hand, or by a kg that did not record it: it maps all the same.
+    extractor: Extractor | None = None
     version: str = RECORD_VERSION
 
     def entity(self, key: str) -> tuple[EntityType, Entity] | None:
@@ -205,4 +221,5 @@ class Record:
             quotes=[
                 Quote(**{**q, "evidence": Span(**q["evidence"])}) for q in data.get("quotes", [])
             ],
+            extractor=None if data.get("extractor") is None else Extractor(**data["extractor"]),
         )

@@ -169,14 +169,17 @@ def read_page(
     base: str = DEFAULT_BASE,
     published: str | None = None,
     links: Links | None = None,
+    extractor: str | None = None,
 ) -> Page:
     """The page of an article (built like `kg build`), a record JSON (mapped like `kg map`), or
     a Turtle or N-Triples file kg wrote (read back). `base`, `published` and `links` apply to
-    what is built here, not to a graph read back."""
+    what is built here, not to a graph read back; `extractor` to articles alone."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in ARTICLE_SUFFIXES:
-        return page_of(build(path, base=base, published=published, links=links))
+        return page_of(
+            build(path, base=base, published=published, links=links, extractor=extractor)
+        )
     if suffix in RECORD_SUFFIXES:
         record = read_record(path)
         if links is not None:

@@ -15,9 +15,11 @@ from rdflib.compare import isomorphic
 import kg
 import kg.api
 from kg.api import Result, build, build_record, score_folder, write_result, write_results
-from kg.errors import InputError, KgError, MappingError, ValidationFailure
-from kg.model import Record
-from kg.vocab import SCHEMA
+from kg.corpus import build_corpus
+from kg.errors import ExtractionError, InputError, KgError, MappingError, ValidationFailure
+from kg.mapping import agent_iri
+from kg.model import Extractor, Record
+from kg.vocab import PROV, RDF, SCHEMA
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "examples" / "xiongan-innovation.txt"
@@ -111,7 +113,7 @@ def test_data_that_does_not_conform_is_never_written(tmp_path: Path, result: Res
 def test_unexpected_stage_failures_become_kg_errors_naming_the_file(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(article: object) -> None:
+    def broken(article: object, extractor: str) -> None:
         raise ValueError("unexpected")
 
     monkeypatch.setattr(kg.api, "extract_record", broken)
@@ -184,3 +186,89 @@ def test_score_folder_builds_and_scores_each_gold_pair(tmp_path: Path) -> None:
     assert built.conforms
     assert score.name == "xiongan-innovation"
     assert score.scores["places"].tp == 1
+
+
+# --- the extractor ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def by_rules() -> Result:
+    return build(EXAMPLE, extractor="rules")
+
+
+def agents(result: Result) -> set[object]:
+    return set(result.graph.subjects(RDF.type, PROV.SoftwareAgent))
+
+
+def test_the_record_and_the_graph_name_the_extractor_used(result: Result, by_rules: Result) -> None:
+    statistical = result.record.extractor
+    assert statistical is not None
+    assert (statistical.name, statistical.model, statistical.model_version) == (
+        "statistical",
+        "en_core_web_sm",
+        "3.8.0",
+    )
+    assert statistical.library is not None and statistical.library.startswith("spacy 3.8.")
+    assert by_rules.record.extractor == Extractor("rules")
+    assert agents(result) == {agent_iri(statistical)}
+    assert agents(by_rules) == {agent_iri(Extractor("rules"))}
+    assert by_rules.conforms
+
+
+def test_kg_extractor_names_the_extractor_when_none_is_given(
+    monkeypatch: pytest.MonkeyPatch, by_rules: Result
+) -> None:
+    monkeypatch.setenv("KG_EXTRACTOR", "rules")
+    assert build(EXAMPLE).record == by_rules.record
+
+
+@pytest.mark.parametrize(
+    ("given", "variable", "message"),
+    [
+        ("neural", None, "'neural': no such extractor (expected: statistical, rules)"),
+        (None, "neural", "KG_EXTRACTOR='neural': no such extractor (expected: statistical, rules)"),
+    ],
+    ids=["argument", "environment"],
+)
+def test_an_unknown_extractor_is_refused_before_the_article_is_read(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    given: str | None,
+    variable: str | None,
+    message: str,
+) -> None:
+    if variable is not None:
+        monkeypatch.setenv("KG_EXTRACTOR", variable)
+    with pytest.raises(ExtractionError) as caught:
+        build(tmp_path / "missing.txt", extractor=given)  # not "no such file": refused first
+    assert str(caught.value) == message
+    assert caught.value.exit_code == 2
+
+
+def test_the_extractor_is_chosen_once_for_every_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Spawned workers inherit this unusable setting: they build only if they use the extractor
+    # the caller chose, as remote Dask workers (which see none of the caller's environment) do.
+    monkeypatch.setenv("KG_EXTRACTOR", "no-such-extractor")
+    articles = [tmp_path / f"{n}.txt" for n in range(2)]
+    for article in articles:
+        shutil.copyfile(EXAMPLE, article)
+    report = build_corpus(articles, tmp_path / "out", jobs=2, extractor="rules")
+    assert [a.error for a in report.articles] == [None, None]
+    agent = str(agent_iri(Extractor("rules")))
+    for n in range(2):
+        assert f"<{agent}>" in (tmp_path / "out" / f"{n}.ttl").read_text("utf-8")
+
+
+def test_a_corpus_with_an_unknown_extractor_builds_nothing(tmp_path: Path) -> None:
+    with pytest.raises(ExtractionError, match="'neural': no such extractor"):
+        build_corpus([EXAMPLE], tmp_path / "out", extractor="neural")
+    assert not (tmp_path / "out").exists()
+
+
+def test_score_folder_builds_with_the_extractor_given(tmp_path: Path, by_rules: Result) -> None:
+    shutil.copyfile(EXAMPLE, tmp_path / EXAMPLE.name)
+    (tmp_path / "xiongan-innovation.gold.json").write_text('{"people": []}', encoding="utf-8")
+    [(built, _)] = score_folder(tmp_path, extractor="rules")
+    assert built.record.extractor == Extractor("rules")

@@ -397,6 +397,91 @@ def test_map_refuses_a_file_that_is_not_json(tmp_path: Path) -> None:
     assert files_under(tmp_path) == []
 
 
+# --- the extractor -------------------------------------------------------------------------------
+
+PROV_AGENT = URIRef("http://www.w3.org/ns/prov#wasAssociatedWith")
+AGENTS = "https://example.org/kg/agent/"
+
+
+def test_extract_records_the_extractor_it_ran(tmp_path: Path) -> None:
+    runs = {
+        name: run_kg("extract", EXAMPLE, "-o", tmp_path / f"{name}.json", *option, cwd=tmp_path)
+        for name, option in (("rules", ["--extractor", "rules"]), ("default", []))
+    }
+    assert [r.returncode for r in runs.values()] == [0, 0], [r.stderr for r in runs.values()]
+    found = {
+        name: json.loads((tmp_path / f"{name}.json").read_text("utf-8"))["extractor"]
+        for name in runs
+    }
+    assert found["rules"] == {
+        "name": "rules",
+        "model": None,
+        "model_version": None,
+        "library": None,
+    }
+    default = found["default"]
+    assert (default["name"], default["model"], default["model_version"]) == (
+        "statistical",
+        "en_core_web_sm",
+        "3.8.0",
+    )
+    assert default["library"].startswith("spacy 3.8.")
+
+
+def test_build_names_the_extractor_in_the_graph(tmp_path: Path, built: Path) -> None:
+    result = run_kg("build", EXAMPLE, "-o", tmp_path, "--extractor", "rules", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    by_rules = Graph().parse(tmp_path / "xiongan-innovation.ttl", format="turtle")
+    by_default = Graph().parse(built / "xiongan-innovation.ttl", format="turtle")
+    assert set(by_rules.objects(None, PROV_AGENT)) == {URIRef(f"{AGENTS}kg-rules")}
+    assert set(by_default.objects(None, PROV_AGENT)) == {
+        URIRef(f"{AGENTS}kg-statistical-en_core_web_sm-3.8.0")
+    }
+
+
+@pytest.mark.parametrize("command", ["build", "extract", "eval", "view"])
+def test_an_unknown_extractor_exits_2_with_one_line(tmp_path: Path, command: str) -> None:
+    result = run_kg(command, EXAMPLE, "-o", tmp_path / "out", "--extractor", "neural", cwd=tmp_path)
+    assert result.returncode == 2
+    assert_one_error_line(result.stderr, "--extractor", "invalid choice: 'neural'")
+    assert files_under(tmp_path) == []
+
+
+def test_an_unknown_kg_extractor_exits_2_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KG_EXTRACTOR", "neural")
+    assert main(["build", str(EXAMPLE), "-o", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "kg: KG_EXTRACTOR='neural': no such extractor (expected: statistical, rules)\n"
+    )
+    assert files_under(tmp_path) == []
+
+
+@pytest.mark.parametrize("command", ["build", "extract", "eval", "view"])
+def test_every_command_that_extracts_runs_the_extractor_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    ran: list[str] = []
+    extract = kg.api.extract_record
+
+    def spy(article: Any, extractor: str) -> Any:
+        ran.append(extractor)
+        return extract(article, extractor)
+
+    monkeypatch.setattr(kg.api, "extract_record", spy)
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    shutil.copyfile(EXAMPLE, gold / EXAMPLE.name)
+    (gold / "xiongan-innovation.gold.json").write_text('{"people": []}', encoding="utf-8")
+    source = gold if command == "eval" else gold / EXAMPLE.name
+    output = tmp_path / ("record.json" if command == "extract" else "out")
+    assert main([command, str(source), "-o", str(output), "--extractor", "rules"]) == 0
+    assert ran == ["rules"]
+
+
 # --- eval ----------------------------------------------------------------------------------------
 
 

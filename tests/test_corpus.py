@@ -260,10 +260,10 @@ def _break(monkeypatch: pytest.MonkeyPatch, how: str, victim: str) -> None:
     if how == "crash":
         extract = kg.api.extract_record
 
-        def crash(article: Any) -> Any:
+        def crash(article: Any, extractor: str) -> Any:
             if article.source == victim:
                 raise RuntimeError("boom")
-            return extract(article)
+            return extract(article, extractor)
 
         monkeypatch.setattr(kg.api, "extract_record", crash)
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg.evaluate import read_gold, score_record
+from kg.evaluate import read_gold, score_record, sum_scores
 from kg.extract import extract_record
 from kg.ingest import parse_article, read_article
 from kg.model import Record
@@ -19,7 +19,8 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "articles"
 
 def extract(body: str, published: str | None = "2024-06-01") -> Record:
     text = f"标题: A test story\n网址: https://www.chinadaily.com.cn/a/202406/01/x.html\n\n{body}\n"
-    return extract_record(parse_article(text, published=published))
+    # The rules layer on its own: these cases pin its patterns, whatever the model adds.
+    return extract_record(parse_article(text, published=published), extractor="rules")
 
 
 def posts(record: Record) -> set[tuple[str, str, str]]:
@@ -234,12 +235,27 @@ def test_example_article_scores_at_least_095() -> None:
         assert result.recall >= 0.95, (category, result)
 
 
+# Pooled scores on the 33 shared articles, measured on 2026-12-04 less a margin of 0.03: a
+# change that loses ground in any category fails here (docs/extraction.md has the numbers).
+_FLOORS = {
+    "statistical": {"people": 0.85, "organizations": 0.64, "places": 0.84, "posts": 0.47},
+    "rules": {"people": 0.70, "organizations": 0.50, "places": 0.80, "posts": 0.37},
+}
+
+
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/articles is absent (only CI has it)")
-@pytest.mark.parametrize("stem", _shared_articles())
-def test_shared_articles_extract_cleanly(stem: str) -> None:
-    record = extract_record(read_article(SHARED / f"{stem}.txt"))
-    score = score_record(record, read_gold(SHARED / f"{stem}.gold.json"))
-    assert score.scores["people"].recall > 0.5
+@pytest.mark.parametrize("extractor", sorted(_FLOORS))
+def test_shared_articles_pooled_f1_floors(extractor: str) -> None:
+    scores = [
+        score_record(
+            extract_record(read_article(SHARED / f"{stem}.txt"), extractor=extractor),
+            read_gold(SHARED / f"{stem}.gold.json"),
+        )
+        for stem in _shared_articles()
+    ]
+    pooled = sum_scores(scores)
+    for category, floor in _FLOORS[extractor].items():
+        assert pooled.scores[category].f1 >= floor, (category, pooled.scores[category])
 
 
 def test_quote_split_by_its_attribution_is_one_quote() -> None:

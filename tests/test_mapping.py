@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
+from test_serialize import JSONLD_SCHEMA, jsonld_document, parse_rdflib, same_graph
 
 from kg.consistency import term_problems
 from kg.data import read_table
@@ -18,12 +21,15 @@ from kg.mapping import (
     DEFAULT_BASE,
     METRIC_KIND_IRIS,
     QUALIFIER_IRIS,
+    agent_iri,
     article_iri,
     canonical_decimal,
     graph_iri,
     map_record,
 )
-from kg.model import QUALIFIERS, Entity, Period, Record, Span
+from kg.model import QUALIFIERS, Entity, Extractor, Period, Record, Span
+from kg.serialize import Format, serialize_graph, terms
+from kg.validate import validate_graph
 from kg.vocab import ITSRDF, KG, NIF, ORG, PROV, SCHEMA, UNIT
 
 ONTOLOGY = Path(__file__).parent.parent / "ontology" / "kg.ttl"
@@ -291,6 +297,84 @@ def test_every_qualifier_and_kind_has_an_iri() -> None:
     assert {"level": KG.Level, "change": KG.Change, "share": KG.Share} == METRIC_KIND_IRIS
 
 
+# --- Provenance (PROV-O) -----------------------------------------------------------------------
+
+STATISTICAL = Extractor("statistical", "en_core_web_sm", "3.8.0", "spacy 3.8.18")
+
+
+def with_extractor(record: Record, extractor: Extractor) -> Record:
+    return dataclasses.replace(record, extractor=extractor)
+
+
+def test_a_record_without_an_extractor_maps_without_provenance(graph: Graph) -> None:
+    for cls in (PROV.Activity, PROV.SoftwareAgent, SCHEMA.Dataset):
+        assert typed(graph, cls) == set(), cls
+
+
+def test_the_extraction_used_the_article_was_run_by_the_extractor_and_made_the_graph(
+    graph: Graph, record: Record
+) -> None:
+    article = article_iri(record.article)
+    activity = URIRef(f"{article}/extraction")
+    agent = node("agent", "kg-statistical-en_core_web_sm-3.8.0")
+    added = set(map_record(with_extractor(record, STATISTICAL))) - set(graph)
+    assert added == {
+        (activity, RDF.type, PROV.Activity),
+        (activity, PROV.used, article),
+        (activity, PROV.wasAssociatedWith, agent),
+        (agent, RDF.type, PROV.SoftwareAgent),
+        (agent, SCHEMA.name, Literal("kg statistical extractor (en_core_web_sm 3.8.0)")),
+        (agent, SCHEMA.softwareVersion, Literal("3.8.0")),
+        (graph_iri(article), RDF.type, SCHEMA.Dataset),
+        (graph_iri(article), RDF.type, PROV.Entity),
+        (graph_iri(article), PROV.wasGeneratedBy, activity),
+    }
+
+
+def test_the_rules_extractor_is_an_agent_without_a_model(record: Record) -> None:
+    graph = map_record(with_extractor(record, Extractor("rules")))
+    agent = node("agent", "kg-rules")
+    assert agent_iri(Extractor("rules")) == agent
+    assert typed(graph, PROV.SoftwareAgent) == {agent}
+    assert graph.value(agent, SCHEMA.name) == Literal("kg rules extractor")
+    assert graph.value(agent, SCHEMA.softwareVersion) is None
+
+
+def test_one_agent_per_extractor_and_model_version_across_articles(record: Record) -> None:
+    other = dataclasses.replace(record.article, url="https://example.org/other.html")
+    first = map_record(with_extractor(record, STATISTICAL))
+    second = map_record(dataclasses.replace(with_extractor(record, STATISTICAL), article=other))
+    assert typed(first, PROV.SoftwareAgent) == typed(second, PROV.SoftwareAgent)
+    assert typed(first, PROV.Activity) != typed(second, PROV.Activity)
+    newer = dataclasses.replace(STATISTICAL, model_version="3.8.1")
+    assert agent_iri(newer) != agent_iri(STATISTICAL)
+
+
+def test_the_library_version_stays_in_the_record(record: Record) -> None:
+    """The graph is the same bytes whichever spaCy 3.8 patch release ran the model."""
+    patched = dataclasses.replace(STATISTICAL, library="spacy 3.8.99")
+    assert set(map_record(with_extractor(record, patched))) == set(
+        map_record(with_extractor(record, STATISTICAL))
+    )
+
+
+@pytest.mark.parametrize("extractor", [STATISTICAL, Extractor("rules")], ids=lambda e: e.name)
+def test_provenance_conforms_and_is_written_in_every_format(
+    record: Record, extractor: Extractor
+) -> None:
+    graph = map_record(with_extractor(record, extractor))
+    report = validate_graph(graph)
+    assert report.conforms, report.findings
+    assert set(graph.predicates()) - {RDF.type} - {t.property for t in terms()} == set()
+    document = jsonld_document(graph)
+    schema = jsonschema.Draft202012Validator(json.loads(JSONLD_SCHEMA.read_text(encoding="utf-8")))
+    assert [e.message for e in schema.iter_errors(document)] == []
+    assert document["extraction"]["wasAssociatedWith"]["@id"] == str(agent_iri(extractor))
+    assert document["extraction"]["generated"]["@id"] == str(graph_iri(article_iri(record.article)))
+    for fmt in (Format.JSONLD, Format.TTL, Format.NQ):
+        same_graph(graph, parse_rdflib(serialize_graph(graph, fmt), fmt))
+
+
 # --- Ontology ---------------------------------------------------------------------------------
 
 
@@ -418,6 +502,10 @@ def _bad_qualifier(record: Record) -> None:
     record.metrics[0].qualifier = "roughly"  # type: ignore[assignment]
 
 
+def _bad_model(record: Record) -> None:
+    record.extractor = Extractor("statistical", "en core web sm", "3.8.0")
+
+
 BAD_RECORDS: list[tuple[str, Callable[[Record], None], str, str]] = [
     ("post-person-unknown", _post_person, "/posts/0/person", "not the key of a person"),
     ("post-in-a-person", _post_in_person, "/posts/0/organization", "organization or place"),
@@ -434,6 +522,7 @@ BAD_RECORDS: list[tuple[str, Callable[[Record], None], str, str]] = [
     ("key-not-a-slug", _bad_key, "/people/2/key", "is not a key"),
     ("url-with-space", _bad_url, "/article/url", "is not an IRI"),
     ("unknown-qualifier", _bad_qualifier, "/metrics/0/qualifier", "'roughly' unknown"),
+    ("model-not-a-name", _bad_model, "/extractor/model", "'en core web sm' is not a plain name"),
 ]
 
 

@@ -14,12 +14,15 @@ from hypothesis import strategies as st
 
 from kg.consistency import schema_problems
 from kg.errors import InputError, OutputError, RecordError
+from kg.extract import EXTRACTORS
+from kg.mapping import map_record
 from kg.model import (
     METRIC_KINDS,
     QUALIFIERS,
     RECORD_VERSION,
     Article,
     Entity,
+    Extractor,
     Geo,
     Image,
     Metric,
@@ -98,6 +101,7 @@ def small_record() -> Record:
             )
         ],
         quotes=[Quote("the-city-grew-fast", "the city grew fast.", "li-ming", span("the city"))],
+        extractor=Extractor("statistical", "en_core_web_sm", "3.8.0", "spacy 3.8.18"),
     )
 
 
@@ -175,6 +179,7 @@ def records(draw: st.DrawFn) -> Record:
             )
         ],
         quotes=[Quote(draw(keys), draw(name), person, any_span())],
+        extractor=draw(st.sampled_from([None, Extractor("rules"), small_record().extractor])),
     )
 
 
@@ -283,6 +288,36 @@ def test_directory_is_an_input_error(tmp_path: Path) -> None:
         read_record(tmp_path)
 
 
+@pytest.mark.parametrize("absent", [False, True], ids=["null", "absent"])
+def test_a_record_without_its_extractor_is_valid_and_maps(absent: bool) -> None:
+    """Records made by hand, or by a kg that did not record the extractor, still map."""
+    data = small_record().to_json()
+    if absent:
+        del data["extractor"]
+    else:
+        data["extractor"] = None
+    assert record_problems(data) == []
+    record = check_record_json(data)
+    assert record.extractor is None
+    assert len(map_record(record)) > 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("name", "neural", '"neural" is invalid (expected one of: statistical, rules)'),
+        ("model", "en core web sm", "is invalid (expected the trained model's package name"),
+        ("model_version", "", '"" is invalid (expected the model\'s version'),
+    ],
+)
+def test_a_bad_extractor_is_refused_at_its_field(field: str, value: str, fragment: str) -> None:
+    data = small_record().to_json()
+    data["extractor"][field] = value
+    [problem] = record_problems(data)
+    assert problem.pointer == f"/extractor/{field}"
+    assert fragment in problem.message
+
+
 def test_check_record_json_names_its_source() -> None:
     data = small_record().to_json()
     data["metrics"][0]["value"] = "abc"
@@ -301,6 +336,7 @@ def test_schema_is_valid_draft_2020_12() -> None:
 SCHEMA_DEFS = {
     "article": Article,
     "entity": Entity,
+    "extractor": Extractor,
     "geo": Geo,
     "image": Image,
     "metric": Metric,
@@ -339,3 +375,8 @@ def test_schema_enums_are_the_model_enums() -> None:
     assert tuple(defs["metric"]["properties"]["qualifier"]["enum"]) == QUALIFIERS
     assert tuple(defs["metric"]["properties"]["kind"]["enum"]) == METRIC_KINDS
     assert tuple(defs["period"]["properties"]["precision"]["enum"]) == typing.get_args(Precision)
+
+
+def test_schema_extractor_names_are_the_extractors() -> None:
+    names = read_schema()["$defs"]["extractor"]["properties"]["name"]["enum"]
+    assert tuple(names) == EXTRACTORS

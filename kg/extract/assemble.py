@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from kg.extract.metrics import FoundMetric, find_metrics
 from kg.extract.names import Entities, Mention, find_entities
-from kg.extract.pipeline import DEFAULT_EXTRACTOR, check_extractor, parse
+from kg.extract.pipeline import DEFAULT_EXTRACTOR, check_extractor, extractor_info, parse
 from kg.extract.posts import FoundPost, find_posts
-from kg.extract.statistical import add_model_entities
 from kg.extract.quotes import find_quotes
+from kg.extract.statistical import add_model_entities
 from kg.extract.text import sentences
-from kg.model import Article, Entity, Metric, Period, Post, Quote, Record, Span
+from kg.model import Article, Entity, Extractor, Metric, Period, Post, Quote, Record, Span
 from kg.vocab import slug
 
 _TYPES = (("person", "people"), ("organization", "organizations"), ("place", "places"))
@@ -24,7 +24,7 @@ def extract_record(article: Article, extractor: str = DEFAULT_EXTRACTOR) -> Reco
         found = add_model_entities(text, parse(text), found, split)
     mentions = found.sorted_mentions()
     keys = _entity_keys(found)
-    record = Record(article=article)
+    record = Record(article=article, extractor=Extractor(**vars(extractor_info(extractor))))
     for type_, field in _TYPES:
         setattr(record, field, _entities(text, found, mentions, keys, type_))
     found_posts = find_posts(text, mentions)

@@ -529,15 +529,15 @@ def link_short_mentions(text: str, sentences: list[Sentence], entities: Entities
 
 
 def _short_hit(short: dict[str, tuple[str, str]], form: str) -> tuple[str, str] | None:
-    form = _POSSESSIVE.sub("", form)
+    form = nfc(_POSSESSIVE.sub("", form))  # the forms are NFC; the text may not be
     hit = short.get(form)
     if hit is None and ACRONYM.match(form) and form in lexicon.org_abbreviations():
         hit = ("organization", lexicon.org_abbreviations()[form])
     return hit
 
 
-_SHORT_FORM = re.compile(rf"\b[{UPPER}][\w'’\-]*(?: [{UPPER}][\w'’\-]*)*\b")
-_WORD = re.compile(rf"\b[{UPPER}][\w'’\-]*\b")
+_SHORT_FORM = re.compile(rf"\b[{UPPER}][{LETTER}\w'’\-]*(?: [{UPPER}][{LETTER}\w'’\-]*)*")
+_WORD = re.compile(rf"\b[{UPPER}][{LETTER}\w'’\-]*")
 
 
 def _definite_heads(text: str, entities: Entities) -> None:

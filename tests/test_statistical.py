@@ -1,0 +1,83 @@
+"""The statistical extractor: the model's names, checked and completed by kg's rules and tables.
+
+Every name here is made up or general; none comes from the shared dev articles.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from kg.errors import ExtractionError
+from kg.extract import EXTRACTORS, extract_record, extractor_info
+from kg.ingest import parse_article
+from kg.model import Record
+
+
+def extract(body: str, extractor: str = "statistical") -> Record:
+    text = f"标题: A test story\n网址: https://example.com/story\n\n{body}\n"
+    return extract_record(parse_article(text, published="2024-06-01"), extractor=extractor)
+
+
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_latin_script_name_post_and_organization(extractor: str) -> None:
+    record = extract(
+        "José Müller, chief executive of Crédit Suisse Group, said profits rose.", extractor
+    )
+    assert [p.name for p in record.people] == ["José Müller"]
+    assert [o.name for o in record.organizations] == ["Crédit Suisse Group"]
+    assert [(p.person, p.role, p.organization) for p in record.posts] == [
+        ("jose-muller", "ceo", "credit-suisse-group")
+    ]
+    assert not record.places  # no "Jos" from a name cut at its first accent
+
+
+@pytest.mark.parametrize("extractor", EXTRACTORS)
+def test_nfc_and_nfd_spellings_are_one_person(extractor: str) -> None:
+    nfd = unicodedata.normalize("NFD", "Müller")
+    body = f"Analyst Anna Müller said sales rose. Later, {nfd} said costs fell."
+    record = extract(body, extractor)
+    people = [p for p in record.people if "ller" in p.name]
+    assert len(people) == 1
+    assert len(people[0].mentions) == 2
+    # Offsets index the text as written: the NFD mention keeps its combining mark.
+    assert people[0].mentions[1].text == nfd
+
+
+def test_unknown_company_named_by_its_use() -> None:
+    record = extract(
+        "Shares in Norvatek fell 3% on Monday. Norvatek chief Ingrid Halvorsen said "
+        "the company would cut costs. Norvatek employs 2,000 people."
+    )
+    assert "Norvatek" in [o.name for o in record.organizations]
+    assert "Norvatek" not in [p.name for p in record.places]
+    assert ("ingrid-halvorsen", "chief", "norvatek") in {
+        (p.person, p.role, p.organization) for p in record.posts
+    }
+
+
+def test_dateline_in_capitals_is_the_city() -> None:
+    record = extract("OSLO, March 3 (Reuters) -- The government said exports rose 4%.")
+    assert "Oslo" in [p.name for p in record.places]
+
+
+def test_national_office_before_a_name_serves_the_country_named() -> None:
+    record = extract(
+        "Kenya raised taxes on Monday. President Amara Wanjiku said Kenya would repay its debt."
+    )
+    assert ("amara-wanjiku", "president", "kenya") in {
+        (p.person, p.role, p.organization) for p in record.posts
+    }
+
+
+def test_provenance_names_the_model() -> None:
+    info = extractor_info("statistical")
+    assert (info.name, info.model) == ("statistical", "en_core_web_sm")
+    assert info.model_version and info.model_version.startswith("3.8")
+    assert extractor_info("rules").model is None
+
+
+def test_unknown_extractor_is_refused() -> None:
+    with pytest.raises(ExtractionError, match="unknown extractor 'neural'"):
+        extract("Some text.", "neural")
