@@ -7,6 +7,13 @@ items false negatives.
     >>> score = score_record(record, read_gold("xiongan-innovation.gold.json"))
     >>> score.scores["people"].f1
     1.0
+
+kg signs a change ("down 3.5%" is -3.5 percent of kind "change") where gold files write its
+magnitude (3.5): a predicted change is compared by its absolute value with a gold value that is
+not negative. A negative gold value, and every level or share, is compared with its sign.
+
+Articles are grouped by source, the part of the stem before the first "-"
+(`bbc-apple-mac-mini` -> `bbc`), for a pooled score per source (`group_by_source`).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -248,9 +256,14 @@ def _score_posts(record: Record, gold: Gold) -> _Tally:
 def _metric_strength(record: Record, metric: Metric, item: Gold) -> int:
     """0 unless value and unit agree; agreeing qualifier and subject make a stronger match."""
     try:
-        same_value = math.isclose(float(metric.value), float(item["value"]), rel_tol=1e-9)
+        gold_value = float(item["value"])
+        value = float(metric.value)
     except (TypeError, ValueError):
         return 0
+    # Gold files write a change's magnitude ("down 3.5%" as 3.5), kg its sign (-3.5).
+    if metric.kind == "change" and gold_value >= 0:
+        value = abs(value)
+    same_value = math.isclose(value, gold_value, rel_tol=1e-9)
     if not same_value or normalize_unit(metric.unit) != normalize_unit(str(item["unit"])):
         return 0
     about = record.entity(metric.about) if metric.about else None
@@ -353,6 +366,37 @@ def sum_scores(articles: Iterable[ArticleScore], name: str = "overall") -> Artic
     )
 
 
+def source_of(stem: str) -> str:
+    """The source an article comes from: its stem up to the first "-"
+    (`bbc-apple-mac-mini` -> `bbc`, `pd-boeing-737-max` -> `pd`); a stem without one is its
+    own source."""
+    return stem.split("-", 1)[0]
+
+
+def group_by_source(articles: Iterable[ArticleScore]) -> dict[str, list[ArticleScore]]:
+    """The articles of each source (`source_of` their names), sources in alphabetical order,
+    articles in the order given."""
+    groups: dict[str, list[ArticleScore]] = {}
+    for article in articles:
+        groups.setdefault(source_of(article.name), []).append(article)
+    return dict(sorted(groups.items()))
+
+
+def scores_to_json(articles: Sequence[ArticleScore], by_source: bool = False) -> dict[str, Any]:
+    """Each article, `overall` (all pooled) and, with `by_source`, each source pooled with the
+    names of its articles, so that the grouping by stem can be checked."""
+    data: dict[str, Any] = {
+        "articles": [a.to_json() for a in articles],
+        "overall": sum_scores(articles).to_json(),
+    }
+    if by_source:
+        data["by_source"] = {
+            source: {**sum_scores(group, source).to_json(), "articles": [a.name for a in group]}
+            for source, group in group_by_source(articles).items()
+        }
+    return data
+
+
 def read_gold(path: str | Path) -> dict[str, Any]:
     """Read a gold file, checking only the shape scoring relies on."""
     path = Path(path)
@@ -372,8 +416,12 @@ def read_gold(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def find_gold_pairs(gold_dir: str | Path) -> list[tuple[Path, Path]]:
-    """Each `<stem>.txt` in `gold_dir` that has a `<stem>.gold.json` beside it, sorted by name."""
+def find_gold_pairs(
+    gold_dir: str | Path, *, include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[tuple[Path, Path]]:
+    """Each `<stem>.txt` in `gold_dir` that has a `<stem>.gold.json` beside it, sorted by name;
+    with `include` globs only the stems matching one of them, and never a stem matching one of
+    the `exclude` globs (see `is_selected`)."""
     gold_dir = Path(gold_dir)
     if not gold_dir.is_dir():
         raise InputError(f"{gold_dir}: not a directory (expected a folder of gold files)")
@@ -384,18 +432,60 @@ def find_gold_pairs(gold_dir: str | Path) -> list[tuple[Path, Path]]:
     ]
     if not pairs:
         raise InputError(f"{gold_dir}: no <stem>.txt with a <stem>{GOLD_SUFFIX} beside it")
-    return pairs
+    selected = [pair for pair in pairs if is_selected(pair[0].stem, include, exclude)]
+    if not selected:
+        given = ", ".join(
+            f"{option} " + " ".join(map(repr, globs))
+            for option, globs in (("include", include), ("exclude", exclude))
+            if globs
+        )
+        raise InputError(
+            f"{gold_dir}: no article left to score after {given} (of {len(pairs)} gold pairs)"
+        )
+    return selected
 
 
-def format_scores(articles: Sequence[ArticleScore], verbose: bool = False) -> str:
+def is_selected(stem: str, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> bool:
+    """True when `stem` matches one of the `include` globs (any stem when there are none) and
+    none of the `exclude` globs. Case-sensitive on every system, so that a subset of a dev set
+    is the same subset wherever it is scored."""
+    included = not include or any(fnmatchcase(stem, glob) for glob in include)
+    return included and not any(fnmatchcase(stem, glob) for glob in exclude)
+
+
+def format_scores(
+    articles: Sequence[ArticleScore], verbose: bool = False, by_source: bool = False
+) -> str:
     """A plain-text table per article, then the counts of all of them pooled; `verbose` adds
-    what each article missed and what it found beyond the gold file."""
+    what each article missed and what it found beyond the gold file; `by_source` adds a pooled
+    table per source and, last, a line per source with its macro-F1."""
     blocks = [_format_one(a) + (_format_differences(a) if verbose else "") for a in articles]
     if len(articles) > 1:
         blocks.append(
             _format_one(sum_scores(articles, f"overall (micro, {len(articles)} articles)"))
         )
+    if by_source:
+        groups = group_by_source(articles)
+        blocks += [
+            _format_one(sum_scores(group, f"{source} (micro, {_count(len(group))})"))
+            for source, group in groups.items()
+        ]
+        blocks.append(_format_source_summary(groups))
     return "\n\n".join(blocks) + "\n"
+
+
+def _format_source_summary(groups: Mapping[str, Sequence[ArticleScore]]) -> str:
+    """`bbc: 19 articles, macro-F1 0.812`, a line per source: the tables above, at a glance."""
+    lines = ["by source (the macro-F1 of each source's articles pooled)"]
+    lines += [
+        f"  {source}: {_count(len(group))}, macro-F1 {sum_scores(group).macro_f1:.3f}"
+        for source, group in groups.items()
+    ]
+    return "\n".join(lines)
+
+
+def _count(articles: int) -> str:
+    return f"{articles} article" + ("" if articles == 1 else "s")
 
 
 def _format_differences(article: ArticleScore) -> str:

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+import kg.api
+from kg.cli import main
 from kg.errors import InputError
 from kg.evaluate import (
     CATEGORIES,
@@ -16,14 +18,18 @@ from kg.evaluate import (
     Score,
     find_gold_pairs,
     format_scores,
+    group_by_source,
+    is_selected,
     match_greedy,
     normalize_name,
     normalize_unit,
     read_gold,
     score_record,
+    scores_to_json,
+    source_of,
     sum_scores,
 )
-from kg.model import Article, Entity, Metric, Post, Quote, Record, Span
+from kg.model import Article, Entity, Metric, MetricKind, Post, Quote, Record, Span
 
 SPAN = Span(0, 4, "Text")
 
@@ -32,13 +38,19 @@ def entity(key: str, name: str, *aliases: str) -> Entity:
     return Entity(key=key, name=name, aliases=list(aliases))
 
 
-def metric(value: str, unit: str, qualifier: Any = "exact", about: str | None = None) -> Metric:
+def metric(
+    value: str,
+    unit: str,
+    qualifier: Any = "exact",
+    about: str | None = None,
+    kind: MetricKind = "level",
+) -> Metric:
     return Metric(
         key=f"m-{value}-{unit}",
         value=value,
         unit=unit,
         qualifier=qualifier,
-        kind="level",
+        kind=kind,
         what="something",
         evidence=SPAN,
         about=about,
@@ -184,6 +196,34 @@ def test_a_metric_value_matches_within_float_tolerance() -> None:
     gold = {"metrics": [{"value": 0.1 + 0.2, "unit": "percent", "qualifier": "exact"}]}
     rec = record(metrics=[metric("0.3", "percent")])
     assert score_record(rec, gold).scores["metrics"] == Score(tp=1)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "gold_value", "matches"),
+    [
+        ("-3.5", "change", 3.5, True),  # "down 3.5%": kg signs it, the gold file does not
+        ("3.5", "change", 3.5, True),
+        ("-3.5", "change", 0, False),  # the magnitude is compared, not waved through
+        ("-3.5", "change", -3.5, True),  # a gold file that signs it is compared with the sign
+        ("3.5", "change", -3.5, False),
+        ("-3.5", "level", 3.5, False),  # only changes: a negative level stays negative
+        ("-3.5", "share", 3.5, False),
+        ("-3.6", "change", 3.5, False),
+    ],
+)
+def test_a_signed_change_matches_the_magnitude_a_gold_file_writes(
+    value: str, kind: MetricKind, gold_value: float, matches: bool
+) -> None:
+    gold = {"metrics": [{"value": gold_value, "unit": "percent", "qualifier": "exact"}]}
+    rec = record(metrics=[metric(value, "percent", kind=kind)])
+    expected = Score(tp=1) if matches else Score(fp=1, fn=1)
+    assert score_record(rec, gold).scores["metrics"] == expected
+
+
+def test_a_signed_change_still_needs_its_unit() -> None:
+    gold = {"metrics": [{"value": 3.5, "unit": "percent", "qualifier": "exact"}]}
+    rec = record(metrics=[metric("-3.5", "USD", kind="change")])
+    assert score_record(rec, gold).scores["metrics"] == Score(fp=1, fn=1)
 
 
 def test_qualifier_disagreement_still_matches_but_is_counted_apart() -> None:
@@ -343,6 +383,195 @@ def test_unreadable_gold_files_are_input_errors(
         read_gold(path)
 
 
+# --- by source, and a subset of the articles ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stem", "source"),
+    [
+        ("bbc-apple-mac-mini", "bbc"),
+        ("pd-boeing-737-max", "pd"),
+        ("xiongan-innovation", "xiongan"),
+        ("standalone", "standalone"),  # no "-": the stem is its own source
+    ],
+)
+def test_the_source_of_an_article_is_its_stem_up_to_the_first_dash(stem: str, source: str) -> None:
+    assert source_of(stem) == source
+
+
+def by_source_scores() -> list[ArticleScore]:
+    """Two bbc articles, the second missing a person, and a pd article missing its only one."""
+    nobody = {"name": "Nobody Here"}
+    return [
+        score_record(perfect_record(), GOLD, "bbc-a"),
+        score_record(perfect_record(), {**GOLD, "people": [*GOLD["people"], nobody]}, "bbc-b"),
+        score_record(record(), {"people": [nobody]}, "pd-c"),
+    ]
+
+
+def test_articles_group_by_source_in_alphabetical_order() -> None:
+    scores = [*by_source_scores()[2:], *by_source_scores()[:2]]  # pd first
+    groups = group_by_source(scores)
+    assert list(groups) == ["bbc", "pd"]
+    assert [a.name for a in groups["bbc"]] == ["bbc-a", "bbc-b"]
+    assert [a.name for a in groups["pd"]] == ["pd-c"]
+
+
+def test_each_source_is_pooled_in_json_under_by_source() -> None:
+    data = scores_to_json(by_source_scores(), by_source=True)
+    bbc, pd = data["by_source"]["bbc"], data["by_source"]["pd"]
+    assert bbc["articles"] == ["bbc-a", "bbc-b"]
+    assert pd["articles"] == ["pd-c"]
+    # bbc pooled: 2 of 3 people found (F1 0.8), every other category perfect.
+    assert bbc["scores"]["people"] == Score(tp=2, fn=1).to_json()
+    assert bbc["macro_f1"] == round((0.8 + 5) / 6, 4)
+    assert pd["scores"]["people"] == Score(fn=1).to_json()
+    assert pd["macro_f1"] == round(5 / 6, 4)
+    assert data["overall"]["scores"]["people"] == Score(tp=2, fn=2).to_json()
+    assert [a["name"] for a in data["articles"]] == ["bbc-a", "bbc-b", "pd-c"]
+
+
+def test_json_has_by_source_only_when_asked() -> None:
+    assert set(scores_to_json(by_source_scores())) == {"articles", "overall"}
+
+
+def test_text_by_source_adds_a_table_and_a_summary_line_per_source_after_overall() -> None:
+    scores = by_source_scores()
+    plain, text = format_scores(scores), format_scores(scores, by_source=True)
+    assert text.startswith(plain.rstrip("\n"))  # the per-article and overall tables first
+    added = text[len(plain.rstrip("\n")) :]
+    assert added.index("\nbbc (micro, 2 articles)\n") < added.index("\npd (micro, 1 article)\n")
+    pd_table = added.split("\npd (micro, 1 article)\n")[1]
+    assert "  people            0    0    1      1.000   0.000  0.000\n" in pd_table
+    assert text.endswith(
+        "\n\nby source (the macro-F1 of each source's articles pooled)\n"
+        "  bbc: 2 articles, macro-F1 0.967\n"
+        "  pd: 1 article, macro-F1 0.833\n"
+    )
+    assert "by source" not in plain
+
+
+@pytest.mark.parametrize(
+    ("include", "exclude", "selected"),
+    [
+        ((), (), True),
+        (("bbc-*",), (), True),
+        (("pd-*",), (), False),
+        (("pd-*", "bbc-a*"), (), True),  # any include
+        ((), ("*-max",), True),
+        ((), ("*-apple-*",), False),
+        (("bbc-*",), ("bbc-apple-*",), False),  # an exclude wins over an include
+        (("BBC-*",), (), False),  # case-sensitive everywhere
+        (("bbc",), (), False),  # the whole stem must match
+    ],
+)
+def test_include_and_exclude_globs_select_stems(
+    include: tuple[str, ...], exclude: tuple[str, ...], selected: bool
+) -> None:
+    assert is_selected("bbc-apple-mac-mini", include, exclude) is selected
+
+
+def gold_folder(root: Path, golds: dict[str, dict[str, Any]]) -> Path:
+    """A folder with a short `<stem>.txt` and its `<stem>.gold.json` per entry."""
+    root.mkdir()
+    for stem, gold in golds.items():
+        (root / f"{stem}.txt").write_text(f"{stem}\n\nA short article.\n", encoding="utf-8")
+        (root / f"{stem}.gold.json").write_text(json.dumps(gold), encoding="utf-8")
+    return root
+
+
+THREE_SOURCES: dict[str, dict[str, Any]] = {
+    "bbc-a": {},
+    "bbc-b": {"people": [{"name": "Nobody Here"}]},
+    "pd-c": {},
+}
+
+
+def test_gold_pairs_are_selected_by_stem(tmp_path: Path) -> None:
+    folder = gold_folder(tmp_path / "gold", THREE_SOURCES)
+
+    def stems(**globs: list[str]) -> list[str]:
+        return [article.stem for article, _ in find_gold_pairs(folder, **globs)]
+
+    assert stems() == ["bbc-a", "bbc-b", "pd-c"]
+    assert stems(include=["bbc-*"]) == ["bbc-a", "bbc-b"]
+    assert stems(include=["bbc-*"], exclude=["*-b"]) == ["bbc-a"]
+    assert stems(exclude=["bbc-*"]) == ["pd-c"]
+
+
+def test_a_selection_that_leaves_no_article_is_an_input_error(tmp_path: Path) -> None:
+    folder = gold_folder(tmp_path / "gold", THREE_SOURCES)
+    message = "no article left to score after include 'bbc-*', exclude '*-a' '*-b' (of 3 gold"
+    with pytest.raises(InputError, match=re.escape(message)):
+        find_gold_pairs(folder, include=["bbc-*"], exclude=["*-a", "*-b"])
+    with pytest.raises(InputError, match=re.escape("after include 'x*' (of 3 gold pairs)")):
+        find_gold_pairs(folder, include=["x*"])
+
+
+@pytest.fixture
+def extracted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """`kg eval` without the extractor (slow, and not what these tests measure): every record is
+    empty. The titles of the articles extracted, in order."""
+    titles: list[str] = []
+
+    def empty(article: Article, *_: Any) -> Record:
+        titles.append(article.title)
+        return Record(article=article)
+
+    monkeypatch.setattr(kg.api, "extract_record", empty)
+    return titles
+
+
+def test_kg_eval_by_source_in_json_and_text(
+    tmp_path: Path, extracted: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = gold_folder(tmp_path / "gold", THREE_SOURCES)
+    assert main(["eval", str(folder), "-o", str(tmp_path / "a"), "--by-source", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {s: v["articles"] for s, v in data["by_source"].items()} == {
+        "bbc": ["bbc-a", "bbc-b"],
+        "pd": ["pd-c"],
+    }
+    assert data["by_source"]["bbc"]["macro_f1"] == round(5 / 6, 4)
+    assert data["by_source"]["pd"]["macro_f1"] == 1.0
+    assert main(["eval", str(folder), "-o", str(tmp_path / "b"), "--by-source"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2:] == ["  bbc: 2 articles, macro-F1 0.833", "  pd: 1 article, macro-F1 1.000"]
+    assert main(["eval", str(folder), "-o", str(tmp_path / "c"), "--json"]) == 0
+    assert "by_source" not in json.loads(capsys.readouterr().out)
+
+
+def test_kg_eval_builds_and_scores_only_the_articles_selected(
+    tmp_path: Path, extracted: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = gold_folder(tmp_path / "gold", THREE_SOURCES)
+    out = tmp_path / "out"
+    args = ["eval", str(folder), "-o", str(out), "--json", "--include", "bbc-*", "--include"]
+    assert main([*args, "pd-*", "--exclude", "*-b"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [a["name"] for a in data["articles"]] == ["bbc-a", "pd-c"]
+    assert data["overall"]["macro_f1"] == 1.0  # bbc-b, the one that misses a person, left out
+    assert extracted == ["bbc-a", "pd-c"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "bbc-a.jsonld", "bbc-a.ttl", "pd-c.jsonld", "pd-c.ttl",
+    ]  # fmt: skip
+
+
+def test_kg_eval_with_no_article_selected_exits_2_with_one_line(
+    tmp_path: Path, extracted: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = gold_folder(tmp_path / "gold", THREE_SOURCES)
+    out = tmp_path / "out"
+    assert main(["eval", str(folder), "-o", str(out), "--exclude", "*"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"kg: {folder}: no article left to score after exclude '*' (of 3 gold pairs)\n"
+    )
+    assert extracted == []  # refused before anything is built
+    assert not out.exists()
+
+
 SHARED = Path(__file__).parents[2] / "shared" / "articles"
 
 
@@ -352,3 +581,15 @@ SHARED = Path(__file__).parents[2] / "shared" / "articles"
 def test_shared_gold_files_read(gold: Path) -> None:
     data = read_gold(gold)
     assert data["people"]
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/articles is not beside the repository")
+def test_an_include_and_the_same_exclude_split_the_shared_articles() -> None:
+    every = find_gold_pairs(SHARED)
+    held_out = find_gold_pairs(SHARED, include=["bbc-*"])
+    rest = find_gold_pairs(SHARED, exclude=["bbc-*"])
+    assert held_out and rest
+    assert sorted(held_out + rest) == every
+    assert {source_of(article.stem) for article, _ in held_out} == {"bbc"}
+    assert "bbc" not in {source_of(article.stem) for article, _ in rest}
