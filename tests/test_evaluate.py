@@ -580,7 +580,8 @@ SHARED = Path(__file__).parents[2] / "shared" / "articles"
 @pytest.mark.parametrize("gold", sorted(SHARED.glob("*.gold.json")), ids=lambda p: p.name)
 def test_shared_gold_files_read(gold: Path) -> None:
     data = read_gold(gold)
-    assert data["people"]
+    # An article may name no one (a company story); none names nothing at all.
+    assert any(data.get(category) for category in CATEGORIES)
 
 
 @pytest.mark.shared
