@@ -5,6 +5,10 @@ with an optional currency sign before it (£ $ US$ € ¥ RMB), a scale word aft
 (million, billion, bn, m) and a unit: a word of `data/units.tsv` ("percent", "%", "yuan",
 "kilometers") or else the counted noun that follows ("60 related enterprises" -> enterprise).
 Years, days of a month and numbers inside names are not metrics.
+
+Values carry their sign: a minus written before the number ("−3.5 percent", "growth of –0.4%",
+"fell to -2%"), or a fall that a word of `data/decrease_words.txt` states ("down 3.5%",
+"a 40% drop" -> -40, a change).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from text_to_num import text2num
 
@@ -40,11 +45,25 @@ _SCALE = {
     "k": 10**3,
 }
 _SCALE_RE = r"(?:\s?(?:trillion|billion|million|thousand)\b|(?:bn|mn|m|k)\b)"
+# A minus sign (U+2212), en dash or hyphen opening a word and touching the digits: "−3.5",
+# "of –0.4%", "(-2%)". After a number a dash makes a range ("3–5%"); after a letter it joins a
+# name ("Covid-19", "Under-21"), which holds no metric.
+_SIGN = rf"(?:(?<![^\s(\[“‘\"'])(?P<sign>[−–-])(?=\d|(?:{_CURRENCY})\d))"
 _AMOUNT = re.compile(
-    rf"(?<![\w.,$£€¥])(?P<cur>{_CURRENCY})?(?P<num>{_DIGITS}|\b{_WORDS}\b)(?P<scale>{_SCALE_RE})?"
-    r"(?![\w]*\d)",
+    rf"(?<![\w.,$£€¥])(?<![a-z]-){_SIGN}?(?P<cur>{_CURRENCY})?(?P<num>{_DIGITS}|\b{_WORDS}\b)"
+    rf"(?P<scale>{_SCALE_RE})?(?![\w]*\d)",
     re.I,
 )
+# A range written once with its unit: "3–5%", "3 to 5 percent", "two to three years", "$3-5bn".
+_TO = r"(?:\s+to\s+|\s?[-–]\s?)"
+_UPPER = re.compile(
+    rf"{_TO}(?:{_CURRENCY})?(?:{_DIGITS}|{_WORDS}\b)(?P<scale>{_SCALE_RE})?"
+    r"(?![\w]*\d)(?!-year-old)",
+    re.I,
+)
+_LOWER = re.compile(rf"(?P<cur>{_CURRENCY})(?:{_DIGITS})(?:{_SCALE_RE})?{_TO}$", re.I)
+# "925p" is pence; a spaced "p" rarely is, and "5p.m." is a time.
+_PENCE = re.compile(r"p\b(?!\.m\b)")
 
 _IRREGULAR = {
     "people": "person",
@@ -86,7 +105,7 @@ def find_metrics(
             about = _about(text, sentence, amount.number_start, mentions, previous)
             previous = about
             metrics.append(_metric(text, sentence, amount, about, periods))
-        found += _same_kind_in_ranges(metrics)
+        found += _falls_negative(text, sentence, _same_kind_in_ranges(metrics))
     return sorted(found + _ages(text, mentions), key=lambda m: (m.start, m.end))
 
 
@@ -128,9 +147,43 @@ def _same_kind_in_ranges(metrics: list[FoundMetric]) -> list[FoundMetric]:
     result = list(metrics)
     for i in range(len(metrics) - 1):
         low, high = metrics[i], metrics[i + 1]
-        if (low.qualifier, high.qualifier) == ("at_least", "up_to"):
+        if _is_range(low, high):
             result[i] = dataclasses.replace(low, kind=high.kind, what=high.what)
     return result
+
+
+# A fall's bounds bound its size: "down more than 40%" is a change of less than -40.
+_MIRRORED = {
+    "more_than": "less_than",
+    "less_than": "more_than",
+    "at_least": "up_to",
+    "up_to": "at_least",
+}
+
+
+def _falls_negative(text: str, sentence: Sentence, metrics: list[FoundMetric]) -> list[FoundMetric]:
+    """A change that a decrease word states is negative, its qualifier mirrored; a range's
+    lower bound falls with its upper ("a 3–5 per cent fall"). A signed number stays as written."""
+    falls = [_falls(text, sentence, m) for m in metrics]
+    for i in range(len(metrics) - 1):
+        if _is_range(metrics[i], metrics[i + 1]) and metrics[i].kind == "change":
+            falls[i] = falls[i] or falls[i + 1]
+    return [
+        dataclasses.replace(m, value=-m.value, qualifier=_MIRRORED.get(m.qualifier, m.qualifier))
+        if fall and m.value > 0
+        else m
+        for m, fall in zip(metrics, falls, strict=True)
+    ]
+
+
+def _is_range(low: FoundMetric, high: FoundMetric) -> bool:
+    return (low.qualifier, high.qualifier) == ("at_least", "up_to")
+
+
+def _falls(text: str, sentence: Sentence, metric: FoundMetric) -> bool:
+    return metric.kind == "change" and (
+        _change_word(text, sentence, metric.start, metric.end) in _decrease_words()
+    )
 
 
 @dataclass(frozen=True)
@@ -165,10 +218,20 @@ def _amount(text: str, sentence: Sentence, match: re.Match[str]) -> _Amount | No
     value = _number_value(number)
     if value is None:
         return None
-    if scale:
-        value *= _SCALE[scale.strip().lower()]
+    if match["sign"]:
+        value = -value
     end = match.end()
     unit, end = _unit_after(text, end, sentence.end, currency)
+    if unit is None and (currency := _range_currency(text, sentence, match.start())):
+        unit = lexicon.unit_forms()[currency.strip().lower()].key  # "$3-5bn": 5bn dollars
+    # A bare lower bound, or one with a currency only, shares the upper's scale and unit.
+    upper = _UPPER.match(text, end, sentence.end) if end == match.end() else None
+    if upper and not scale:
+        scale = upper["scale"]  # "$3-5bn": 3bn
+    if upper and unit is None:
+        unit = _unit_after(text, upper.end(), sentence.end, currency)[0]  # "3–5%": 3%
+    if scale:
+        value *= _SCALE[scale.strip().lower()]
     if unit is None:
         unit = _counted_before(text[sentence.start : match.start()])
     if unit is None:
@@ -194,6 +257,12 @@ def _amount(text: str, sentence: Sentence, match: re.Match[str]) -> _Amount | No
     return _Amount(value, unit, start, match.start(), end, qualifier)
 
 
+def _range_currency(text: str, sentence: Sentence, pos: int) -> str | None:
+    """The currency of the lower bound of a range that ends here."""
+    lower = _LOWER.search(text, max(sentence.start, pos - 25), pos)
+    return lower["cur"] if lower else None
+
+
 def unit_is_count(unit: str) -> bool:
     return unit not in {u.key for u in lexicon.unit_forms().values()}
 
@@ -215,6 +284,8 @@ def _unit_after(text: str, pos: int, limit: int, currency: str | None) -> tuple[
     if rest.startswith("%"):
         return "percent", pos + 1
     forms = lexicon.unit_forms()
+    if _PENCE.match(rest):
+        return forms["p"].key, pos + 1
     for length in (3, 2, 1):
         words = re.match(r"[\s-]?" + r"\s".join([r"([A-Za-z$£€¥]+)"] * length), rest)
         if words:
@@ -354,7 +425,6 @@ def _nearest_period(amount: _Amount, periods: list[FoundPeriod]) -> FoundPeriod 
 def _kind(text: str, sentence: Sentence, amount: _Amount) -> str:
     before = text[max(sentence.start, amount.start - 25) : amount.start].lower()
     after = text[amount.end : min(sentence.end, amount.end + 25)].lower()
-    change = lexicon.words("change_words.txt")
     if (
         amount.unit == "percent"
         and re.search(r"^\s+of\b", after)
@@ -363,11 +433,36 @@ def _kind(text: str, sentence: Sentence, amount: _Amount) -> str:
         return "share"
     if re.search(r"\b(?:to|from|at)\s+$", before):
         return "level"  # "rose to 2.9 percent", "up 4.3% to £1.97bn", "closed at 274.5 pence"
-    words_before = re.findall(r"[a-z]+", before)[-3:]
-    words_after = re.findall(r"[a-z]+", after)[:1]
-    if any(w in change for w in words_before + words_after):
+    if re.match(r"(?:below|above)\s", text[amount.start : amount.number_start].lower()):
+        return "level"  # a threshold crossed: "inflation fell below 10%"
+    if _change_word(text, sentence, amount.start, amount.end) is not None:
         return "change"
     return "level"
+
+
+# A spaced dash, a semicolon or a bracket sets words apart from the number: "cuts - but 18 new";
+# a dash after a number is a range ("3 – 5%").
+_ASIDE = re.compile(r"(?<![\d%])\s[-–—]\s|[;()]")
+
+
+def _change_word(text: str, sentence: Sentence, start: int, end: int) -> str | None:
+    """The change word nearest the number: of the three words before it and the one after,
+    nearest first and the one before on a tie ("fell" in "fell 3%", "drop" in "a 40% drop")."""
+    before_text = _ASIDE.split(text[max(sentence.start, start - 25) : start])[-1]
+    after_text = _ASIDE.split(text[end : min(sentence.end, end + 25)])[0]
+    before = re.findall(r"[a-z]+", before_text.lower())[-3:]
+    after = re.findall(r"[a-z]+", after_text.lower())[:1]
+    nearest_first = before[-1:] + after + before[-2::-1]
+    return next((w for w in nearest_first if w in _change_words()), None)
+
+
+@cache
+def _change_words() -> frozenset[str]:
+    return lexicon.words("change_words.txt") | _decrease_words()
+
+
+def _decrease_words() -> frozenset[str]:
+    return lexicon.words("decrease_words.txt")
 
 
 def _what(text: str, sentence: Sentence, amount: _Amount, kind: str) -> str:
@@ -380,7 +475,7 @@ def _what(text: str, sentence: Sentence, amount: _Amount, kind: str) -> str:
     subject = text[clause_start : amount.start]
     subject = re.sub(
         r"\b(?:has|have|had|was|were|is|are|will|would)\b.*$|\b(?:"
-        + "|".join(sorted(lexicon.words("change_words.txt")))
+        + "|".join(sorted(_change_words()))
         + r")\b.*$",
         "",
         subject,

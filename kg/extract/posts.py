@@ -73,12 +73,24 @@ def _apposition(text: str, person: Mention, by_start: dict[int, Mention]) -> lis
     if not after:
         return []
     found = _role_list(text, person, person.end + after.end(), by_start)
+    # "A, deputy director of X B said": in a list of "title of org name", the title belongs to
+    # the name right after it.
+    found = [p for p in found if not _name_follows(text, p.end, by_start)]
     if found and text.startswith(",", found[-1].end):
         # "Yin Li, a member of X, has been appointed secretary of Y": the verb after the
         # apposition applies to the person too.
         closed = Mention(person.start, found[-1].end + 1, person.text, "person", person.name)
         found += _copula(text, closed, by_start)
     return found
+
+
+def _name_follows(text: str, pos: int, by_start: dict[int, Mention]) -> bool:
+    place = re.match(r"\s+in\s+(?:the\s+)?", text[pos : pos + 12])
+    if place and (located := by_start.get(pos + place.end())) and located.type == "place":
+        pos = located.end  # "... of the Office in the HKSAR Li Jiangzhou"
+    gap = re.match(r"\s+", text[pos : pos + 3])
+    follower = by_start.get(pos + gap.end()) if gap else None
+    return follower is not None and follower.type == "person"
 
 
 def _appointed(text: str, person: Mention, by_start: dict[int, Mention]) -> list[FoundPost]:
@@ -211,6 +223,7 @@ def _title_of_owner_before(
     owner = by_end.get(person.start - len(gap.group())) if gap else None
     if owner is None:
         return []
+    owner = _owner_before_locative(text, owner, by_end)
     title = re.search(
         rf"\b({lexicon.title_pattern()})\s+(?:of|at|for)\s+(?:the\s+)?$",
         text[max(0, owner.start - 80) : owner.start],
@@ -220,6 +233,16 @@ def _title_of_owner_before(
         return []
     start = owner.start - len(text[max(0, owner.start - 80) : owner.start]) + title.start(1)
     return [FoundPost(person.name, _role_of(title.group(1)), owner, start, person.end)]
+
+
+def _owner_before_locative(text: str, owner: Mention, by_end: dict[int, Mention]) -> Mention:
+    """ "the Liaison Office ... in the HKSAR": the office, not the place it is in."""
+    locative = re.search(r"\s+in\s+(?:the\s+)?$", text[max(0, owner.start - 10) : owner.start])
+    if owner.type == "place" and locative:
+        office = by_end.get(owner.start - len(locative.group()))
+        if office is not None and office.type == "organization":
+            return office
+    return owner
 
 
 def _org_ending_at(text: str, pos: int, by_start: dict[int, Mention]) -> Mention | None:

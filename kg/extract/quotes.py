@@ -14,6 +14,7 @@ spans all of it, its text joins the quoted parts.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from kg.extract import lexicon
@@ -58,6 +59,10 @@ def find_quotes(
             speaker = previous[0].speaker
         if speaker is None and last + 1 < len(sentences):
             speaker = _speaker_opening(text, sentences[last + 1], people)
+        if speaker is None and index > 0 and sentences[index].start == match.start():
+            # 'Palocci said he bears no malice. "Not even towards ..."': a quote opening its
+            # sentence after one that reports the same person's words.
+            speaker = _reporting_speaker(text, sentences[index - 1], people)
         if speaker is None:
             continue
         trimmed = text[start:end].rstrip(" ,")
@@ -68,7 +73,18 @@ def find_quotes(
             found.pop()
         found.append(quote)
         previous = (quote, last)
-    return _running_on(text, sentences, found)
+    return _without_slogans(_running_on(text, sentences, found))
+
+
+def _without_slogans(found: list[FoundQuote]) -> list[FoundQuote]:
+    """Words quoted more than once in one article are a slogan or a name ("one country, two
+    systems"), not somebody's quote."""
+    counts = Counter(_folded(q.text) for q in found)
+    return [q for q in found if counts[_folded(q.text)] == 1]
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().strip(" ,.").split())
 
 
 def _running_on(text: str, sentences: list[Sentence], found: list[FoundQuote]) -> list[FoundQuote]:
@@ -151,6 +167,20 @@ def _speaker_before(text: str, pos: int, sentence: Sentence, people: list[Mentio
     if named:
         return named[0].name
     if _PRONOUN.match(head.strip()):
+        return _last_person_before(people, sentence.start)
+    return None
+
+
+def _reporting_speaker(text: str, sentence: Sentence, people: list[Mention]) -> str | None:
+    """The person a sentence reports the words of: "X said ...", "He noted that ..."."""
+    verb = re.search(rf"\b(?:{_speech_verbs()})\b", text[sentence.start : sentence.end])
+    if verb is None or _QUOTED.search(text, sentence.start, sentence.end):
+        return None
+    head = text[sentence.start : sentence.start + verb.start()]
+    named = [m for m in people if sentence.start <= m.start < sentence.start + verb.start()]
+    if named:
+        return named[-1].name
+    if _PRONOUN.fullmatch(head.strip()):
         return _last_person_before(people, sentence.start)
     return None
 

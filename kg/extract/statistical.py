@@ -211,7 +211,7 @@ def _type_of(text: str, value: str, found: list[ModelName]) -> str | None:
         return "organization"
     if _known_place(value):
         return "place"
-    if _person_context(text, found) or words[0] in lexicon.words("given_names.txt"):
+    if _person_context(text, value, found) or words[0] in lexicon.words("given_names.txt"):
         return "person" if len(words) > 1 or labels["person"] else None
     type_ = min(labels, key=lambda t: (-labels[t], t))
     if type_ == "person" and (len(words) == 1 or value.isupper()):
@@ -243,9 +243,32 @@ _COMPANY_BEFORE = re.compile(
 _PERSON_BEFORE = re.compile(rf"\b(?:{'|'.join(sorted(lexicon.words('honorifics.txt')))})\.?\s+$")
 
 
-def _person_context(text: str, mentions: list[ModelName]) -> bool:
-    """ "Mr Miller", "Lord Hanningfield": an honorific before any mention."""
-    return any(_PERSON_BEFORE.search(text[max(0, n.start - 8) : n.start]) for n in mentions)
+def _person_context(text: str, value: str, mentions: list[ModelName]) -> bool:
+    """ "Mr Miller", "Lord Hanningfield": an honorific before any mention; or a given name
+    first and a title beside the name ("chief executive Mervyn Davies", "Alain Terzian,
+    president of ...")."""
+    if any(_PERSON_BEFORE.search(text[max(0, n.start - 8) : n.start]) for n in mentions):
+        return True
+    words = value.split(" ")
+    if not 2 <= len(words) <= 4 or not lexicon.is_given_name(words[0]):
+        return False
+    titled_before = _title_before_name()
+    titled_after = _title_after_name()
+    return any(
+        titled_before.search(text[max(0, n.start - 40) : n.start])
+        or titled_after.match(text, n.end)
+        for n in mentions
+    )
+
+
+@cache
+def _title_before_name() -> re.Pattern[str]:
+    return re.compile(rf"\b(?i:{lexicon.title_pattern()})\s+$")
+
+
+@cache
+def _title_after_name() -> re.Pattern[str]:
+    return re.compile(rf",\s+(?:(?:the|a|an|its|now|then)\s+)?(?i:{lexicon.title_pattern()})\b")
 
 
 def _company_context(text: str, mentions: list[ModelName]) -> bool:
