@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import kg
 from kg.evaluate import read_gold, score_record, sum_scores
 from kg.extract import extract_record
 from kg.ingest import parse_article, read_article
@@ -460,3 +462,140 @@ def test_maker_and_model_number() -> None:
     record = extract("Northwind took delivery of six Boeing 787 jets.")
     assert "Boeing" in {o.name for o in record.organizations}
     assert metrics(record) == {(Decimal(6), "jet", "exact")}
+
+
+# --- signs: a minus written before the number, a fall stated in words --------------------------
+
+
+def extract_rules(body: str) -> Record:
+    text = f"标题: A test story\n网址: https://www.example.com/a/x.html\n\n{body}\n"
+    return extract_record(parse_article(text, published="2024-06-01"), extractor="rules")
+
+
+def signed(record: Record) -> set[tuple[Decimal, str, str, str]]:
+    return {(Decimal(m.value), m.unit, m.qualifier, m.kind) for m in record.metrics}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            "Inflation stood at \u22123.5 percent in May.",
+            {(Decimal("-3.5"), "percent", "exact", "level")},
+            id="minus-sign",
+        ),
+        pytest.param(
+            "The economy showed growth of \u20130.4% last quarter.",
+            {(Decimal("-0.4"), "percent", "exact", "change")},
+            id="en-dash-sign",
+        ),
+        pytest.param(
+            "The rate fell to -2% in March.",
+            {(Decimal(-2), "percent", "exact", "level")},
+            id="hyphen-sign",
+        ),
+        pytest.param(
+            "The loss was (\u2212£3m) this year.",
+            {(Decimal(-3_000_000), "GBP", "exact", "level")},
+            id="minus-before-a-currency",
+        ),
+        pytest.param(
+            "Prices rose 3\u20135% this year.",
+            {
+                (Decimal(3), "percent", "at_least", "change"),
+                (Decimal(5), "percent", "up_to", "change"),
+            },
+            id="en-dash-range",
+        ),
+        pytest.param(
+            "Prices rose 3 \u2013 5% this year.",
+            {
+                (Decimal(3), "percent", "at_least", "change"),
+                (Decimal(5), "percent", "up_to", "change"),
+            },
+            id="spaced-en-dash-range",
+        ),
+        pytest.param(
+            "The plant will cost $3-5bn.",
+            {
+                (Decimal(3_000_000_000), "USD", "at_least", "level"),
+                (Decimal(5_000_000_000), "USD", "up_to", "level"),
+            },
+            id="range-with-currency-and-scale-once",
+        ),
+        pytest.param("Covid-19 cases fell by 300.", set(), id="hyphen-in-a-name-is-no-sign"),
+        pytest.param(
+            "Sales were down 3.5% in March.",
+            {(Decimal("-3.5"), "percent", "exact", "change")},
+            id="down",
+        ),
+        pytest.param(
+            "Output dropped by 2 percent.",
+            {(Decimal(-2), "percent", "exact", "change")},
+            id="dropped-by",
+        ),
+        pytest.param(
+            "Retail sales declined 0.3% in June.",
+            {(Decimal("-0.3"), "percent", "exact", "change")},
+            id="declined",
+        ),
+        pytest.param(
+            "There was a 40% drop in sales.",
+            {(Decimal(-40), "percent", "exact", "change")},
+            id="fall-named-after-the-number",
+        ),
+        pytest.param(
+            "Shares were down more than 40% this year.",
+            {(Decimal(-40), "percent", "less_than", "change")},
+            id="bound-of-a-fall-mirrored",
+        ),
+        pytest.param(
+            "Sales fell 3\u20135% last year.",
+            {
+                (Decimal(-3), "percent", "up_to", "change"),
+                (Decimal(-5), "percent", "at_least", "change"),
+            },
+            id="range-of-falls",
+        ),
+        pytest.param(
+            "Shares fell to 412p.",
+            {(Decimal(412), "pence", "exact", "level")},
+            id="level-after-a-fall",
+        ),
+        pytest.param(
+            "Inflation fell below 10% this year.",
+            {(Decimal(10), "percent", "less_than", "level")},
+            id="threshold-crossed-is-a-level",
+        ),
+        pytest.param(
+            "Sales rose 2% in May.", {(Decimal(2), "percent", "exact", "change")}, id="rise"
+        ),
+        pytest.param(
+            "The firm signed a $3bn contract.",
+            {(Decimal(3_000_000_000), "USD", "exact", "level")},
+            id="a-contract-is-a-deal",
+        ),
+        pytest.param(
+            "Costs fell \u22122% last year.",
+            {(Decimal(-2), "percent", "exact", "change")},
+            id="a-written-sign-stays",
+        ),
+    ],
+)
+def test_signed_values(body: str, expected: set[tuple[Decimal, str, str, str]]) -> None:
+    assert signed(extract_rules(body)) == expected
+
+
+def test_negative_value_builds_and_validates(tmp_path: Path) -> None:
+    article = tmp_path / "deflation.txt"
+    article.write_text(
+        "标题: Prices fall\n网址: https://www.example.com/a/deflation.html\n\n"
+        "Consumer prices stood at \u22123.5 percent in May.\n",
+        encoding="utf-8",
+    )
+    result = kg.build(article, published="2024-06-01", extractor="rules")
+    assert result.conforms, result.report.findings
+    assert [m.value for m in result.record.metrics] == ["-3.5"]
+    kg.write_results([result], tmp_path / "out")
+    turtle = (tmp_path / "out" / "deflation.ttl").read_text(encoding="utf-8")
+    assert re.search(r"schema:value -3\.5 [;.]", turtle)
