@@ -152,7 +152,7 @@ def _role_phrase(
         end += field.end()  # "professor of economics at X": the field is part of the title
     complement = _COMPLEMENT.match(text, end)
     if complement:
-        target = _org_at(complement.end(), by_start)
+        target = _described_org_at(text, complement.end(), by_start)
         if target is not None:
             end = target.end
             if owner is None or complement.group().strip().startswith(("of", "to", "at")):
@@ -255,6 +255,21 @@ def _org_ending_at(text: str, pos: int, by_start: dict[int, Mention]) -> Mention
         (m for m in by_start.values() if m.end == end and m.type in ("organization", "place")),
         None,
     )
+
+
+def _described_org_at(text: str, pos: int, by_start: dict[int, Mention]) -> Mention | None:
+    """The organization at `pos`, also after a description: "chief executive of IT
+    outsourcing giant Tata Consultancy Services", "head of oil firm X"."""
+    found = _org_at(pos, by_start)
+    if found is None:
+        described = _DESCRIPTION.match(text, pos)
+        found = _org_at(described.end(), by_start) if described else None
+    return found
+
+
+_DESCRIPTION = re.compile(
+    rf"(?:[\w-]+\s+){{0,3}}(?:{'|'.join(sorted(lexicon.words('org_common_nouns.txt')))})\s+"
+)
 
 
 def _org_at(pos: int, by_start: dict[int, Mention]) -> Mention | None:

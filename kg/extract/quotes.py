@@ -49,7 +49,7 @@ def find_quotes(
         last = _sentence_index(sentences, match.end() - 1)
         speaker = _speaker_after(
             text, match.end(), sentences[last], people, posts
-        ) or _speaker_before(text, match.start(), sentences[index], people)
+        ) or _speaker_before(text, match.start(), sentences[index], people, posts)
         if (
             speaker is None
             and previous
@@ -159,7 +159,9 @@ def _speaker_after(
     return None
 
 
-def _speaker_before(text: str, pos: int, sentence: Sentence, people: list[Mention]) -> str | None:
+def _speaker_before(
+    text: str, pos: int, sentence: Sentence, people: list[Mention], posts: list[FoundPost]
+) -> str | None:
     head = text[sentence.start : pos]
     if not re.search(rf"\b(?:{_speech_verbs()}|called|as)\b", head):
         return None
@@ -168,6 +170,11 @@ def _speaker_before(text: str, pos: int, sentence: Sentence, people: list[Mentio
         return named[0].name
     if _PRONOUN.match(head.strip()):
         return _last_person_before(people, sentence.start)
+    titled = re.search(
+        rf"\b[Tt]he\s+({lexicon.title_pattern()})\s+(?:{_speech_verbs()})\b", head, re.I
+    )
+    if titled:  # 'The minister said: "..."'
+        return _holder_of(titled.group(1).lower(), posts, people, pos)
     return None
 
 

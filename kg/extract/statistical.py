@@ -81,6 +81,8 @@ def add_model_entities(text: str, doc: Doc, found: Entities, sentences: list[Sen
         )
     ]
     for (type_, name), own in _by_entity([m for m in found.mentions if m not in inside]).items():
+        if type_ == "organization" and name in lexicon.words("not_organizations.txt"):
+            continue  # "IT outsourcing": an acronym the rules took for a company
         label = _vote(own, model)
         if _is_certain(type_, name) or label is None or _ENTITY_TYPES.get(label) == type_:
             for mention in own:
@@ -95,7 +97,24 @@ def add_model_entities(text: str, doc: Doc, found: Entities, sentences: list[Sen
         merged.add(mention)
     names.demonym_governments(text, merged)  # for the people only the model found
     names.link_short_mentions(text, sentences, merged)
+    _fold_surnames(merged)
     return merged
+
+
+def _fold_surnames(entities: Entities) -> None:
+    """ "Mr Chandrasekaran" found by the rules before the model found "Natarajan
+    Chandrasekaran": one person, named in full."""
+    full_of: dict[str, str] = {}
+    for type_, name in sorted(entities.aliases):
+        if type_ == "person" and " " in name:
+            for form in names.short_forms("person", name):
+                full_of.setdefault(form, name)
+    for mention in entities.mentions:
+        full = full_of.get(mention.name) if mention.type == "person" else None
+        if full is not None:
+            entities.aliases[("person", full)].add(nfc(mention.text))
+            entities.aliases.pop(("person", mention.name), None)
+            mention.name = full
 
 
 def _trimmed(text: str, ent: object) -> ModelName | None:
