@@ -135,14 +135,21 @@ def _role_list(
 def _role_phrase(
     text: str, pos: int, by_start: dict[int, Mention]
 ) -> tuple[str, Mention | None, int] | None:
-    pos = _DETERMINERS.match(text, pos).end()  # type: ignore[union-attr]
-    owner = _org_at(pos, by_start)
-    if owner is not None:
-        pos = owner.end
-        possessive = re.match(r"['’]s\s+|\s+", text[pos:])
-        if not possessive:
-            return None
-        pos += possessive.end()
+    referring = _REFERRING_OWNER.match(text, pos)
+    if referring:
+        # "its chief executive", "the company's chairman": the organization the article is about.
+        organizations = [m for m in by_start.values() if m.type == "organization"]
+        owner = _most_named(sorted(organizations, key=lambda m: m.start))
+        pos = referring.end()
+    else:
+        pos = _DETERMINERS.match(text, pos).end()  # type: ignore[union-attr]
+        owner = _org_at(pos, by_start)
+        if owner is not None:
+            pos = owner.end
+            possessive = re.match(r"['’]s\s+|\s+", text[pos:])
+            if not possessive:
+                return None
+            pos += possessive.end()
     title = _title_at(text, pos)
     if title is None:
         return None
@@ -267,6 +274,11 @@ def _described_org_at(text: str, pos: int, by_start: dict[int, Mention]) -> Ment
     return found
 
 
+_REFERRING_OWNER = re.compile(
+    rf"(?:(?:who|which)\s+(?:is|was)\s+)?(?:(?:also|currently|now|then|formerly)\s+)?"
+    rf"(?:its|the\s+(?:{'|'.join(sorted(lexicon.words('org_common_nouns.txt')))})['’]s)\s+",
+    re.I,
+)
 _DESCRIPTION = re.compile(
     rf"(?:[\w-]+\s+){{0,3}}(?:{'|'.join(sorted(lexicon.words('org_common_nouns.txt')))})\s+"
 )
