@@ -226,7 +226,7 @@ def _type_of(text: str, value: str, found: list[ModelName]) -> str | None:
     labels = Counter(_ENTITY_TYPES[n.label] for n in found)
     if value in lexicon.words("not_organizations.txt") or value in lexicon.org_suffixes():
         return None  # "AI", "State-owned", or "Group" standing alone for a group named before
-    if names.org_head_index(value) is not None or _company_context(text, found):
+    if names.org_head_index(value) is not None or _company_context(text, value, found):
         return "organization"
     if _known_place(value):
         return "place"
@@ -290,11 +290,20 @@ def _title_after_name() -> re.Pattern[str]:
     return re.compile(rf",\s+(?:(?:the|a|an|its|now|then)\s+)?(?i:{lexicon.title_pattern()})\b")
 
 
-def _company_context(text: str, mentions: list[ModelName]) -> bool:
-    """A name no gazetteer knows, used the way news uses a company's name."""
+def _company_context(text: str, value: str, mentions: list[ModelName]) -> bool:
+    """A name no gazetteer knows, used the way news uses a company's name: "Gazprom shares",
+    "oil firm Rosneft", "Brazil's Petrobras" (a country's, unless a given name says person)."""
+    owned = " " not in value or not lexicon.is_given_name(value.split(" ")[0])
     for name in mentions:
         if _COMPANY_AFTER.match(text, name.end) or text.startswith("-owned", name.end):
             return True
-        if _COMPANY_BEFORE.search(text[max(0, name.start - 20) : name.start]):
+        before = text[max(0, name.start - 30) : name.start]
+        if _COMPANY_BEFORE.search(before):
+            return True
+        country = _PLACE_POSSESSIVE.search(before)
+        if owned and country and lexicon.place(country.group(1)) is not None:
             return True
     return False
+
+
+_PLACE_POSSESSIVE = re.compile(r"\b([A-Z][\w.]*(?: [A-Z][\w.]*)?)['’]s\s+$")
