@@ -226,6 +226,8 @@ def _type_of(text: str, value: str, found: list[ModelName]) -> str | None:
     labels = Counter(_ENTITY_TYPES[n.label] for n in found)
     if value in lexicon.words("not_organizations.txt") or value in lexicon.org_suffixes():
         return None  # "AI", "State-owned", or "Group" standing alone for a group named before
+    if len(words) > 1 and _MODEL_NUMBER.fullmatch(words[-1]):
+        return None  # "Mercedes Benz C180", "Cooper S": a product, named by its model
     if names.org_head_index(value) is not None or _company_context(text, value, found):
         return "organization"
     if _known_place(value):
@@ -306,4 +308,5 @@ def _company_context(text: str, value: str, mentions: list[ModelName]) -> bool:
     return False
 
 
+_MODEL_NUMBER = re.compile(r"[A-Z]{0,3}\d{2,4}[a-z]*|[A-Z]")
 _PLACE_POSSESSIVE = re.compile(r"\b([A-Z][\w.]*(?: [A-Z][\w.]*)?)['’]s\s+$")
