@@ -143,6 +143,22 @@ def normalize_unit(unit: str) -> str:
     return _unit_keys().get(folded, folded).casefold()
 
 
+@cache
+def _role_synonyms() -> dict[str, str]:
+    """Every title of `titles.tsv`, hyphens as spaces, to the role kg records for it."""
+    return {
+        title.replace("-", " "): role.replace("-", " ")
+        for title, (role, *_rest) in read_table("titles.tsv").items()
+    }
+
+
+def normalize_role(role: str) -> str:
+    """A role as compared: spelling variants of one title are one role ("vice chairman" and
+    "vice-chairman"; "chief executive" and "ceo", by kg's title table)."""
+    folded = normalize_name(role).replace("-", " ")
+    return _role_synonyms().get(folded, folded)
+
+
 def match_greedy(
     predicted: Sequence[P], gold: Sequence[G], strength: Callable[[P, G], int]
 ) -> list[tuple[int, int]]:
@@ -237,7 +253,7 @@ def _score_posts(record: Record, gold: Gold) -> _Tally:
         org_names = _entity_names(found[1] if found else None)
         agrees = (
             _person_names(record, post.person) & _gold_person_names(gold, item["person"])
-            and normalize_name(post.role) == normalize_name(item["role"])
+            and normalize_role(post.role) == normalize_role(item["role"])
             and org_names & _names(item["organization"], item.get("org_aliases", ()))
         )
         return 1 if agrees else 0

@@ -22,6 +22,7 @@ from kg.evaluate import (
     is_selected,
     match_greedy,
     normalize_name,
+    normalize_role,
     normalize_unit,
     read_gold,
     score_record,
@@ -594,3 +595,17 @@ def test_an_include_and_the_same_exclude_split_the_shared_articles() -> None:
     assert sorted(held_out + rest) == every
     assert {source_of(article.stem) for article, _ in held_out} == {"bbc"}
     assert "bbc" not in {source_of(article.stem) for article, _ in rest}
+
+
+@pytest.mark.parametrize(
+    ("predicted", "gold", "same"),
+    [
+        ("vice-chairman", "vice chairman", True),
+        ("ceo", "chief executive", True),
+        ("vice-president", "Vice President", True),
+        ("deputy director", "director", False),
+        ("chairman", "chairwoman", False),
+    ],
+)
+def test_roles_compare_by_title_table(predicted: str, gold: str, same: bool) -> None:
+    assert (normalize_role(predicted) == normalize_role(gold)) is same
