@@ -94,6 +94,12 @@ def unit_forms() -> dict[str, Unit]:
 
 
 @cache
+def irregular_plurals() -> dict[str, str]:
+    """Plural -> singular where dropping an "s" is wrong ("lives" -> "life")."""
+    return {plural: values[0] for plural, values in read_table("irregular_plurals.tsv").items()}
+
+
+@cache
 def qualifiers() -> dict[str, str]:
     return {phrase: values[0] for phrase, values in read_table("qualifiers.tsv").items()}
 

@@ -65,18 +65,6 @@ _LOWER = re.compile(rf"(?P<cur>{_CURRENCY})(?:{_DIGITS})(?:{_SCALE_RE})?{_TO}$",
 # "925p" is pence; a spaced "p" rarely is, and "5p.m." is a time.
 _PENCE = re.compile(r"p\b(?!\.m\b)")
 
-_IRREGULAR = {
-    "people": "person",
-    "children": "child",
-    "men": "man",
-    "women": "woman",
-    "staff": "staff",
-    "aircraft": "aircraft",
-    "sheep": "sheep",
-    "series": "series",
-    "species": "species",
-    "data": "data",
-}
 
 
 @dataclass(frozen=True)
@@ -300,7 +288,14 @@ def _unit_after(text: str, pos: int, limit: int, currency: str | None) -> tuple[
     if noun is None:
         return None, pos
     word, end = noun
+    if word == "time" and _COMPARISON.match(rest, end):
+        return "multiple", pos + end  # "three times the size", "four times as many"
     return word, pos + end
+
+
+_COMPARISON = re.compile(
+    r"\s+(?:as|more|less|the|that|what|larger|bigger|higher|greater|faster|smaller|lower)\b"
+)
 
 
 _PRODUCT = re.compile(r"\s[A-Z][a-z]+\s(?:[A-Z]{1,3}\d{2,4}[a-z]*|[1-9]\d{2})(?=\s[a-z])")
@@ -332,8 +327,9 @@ def _counted_noun(rest: str) -> tuple[str, int] | None:
 
 
 def _singular(word: str) -> str | None:
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
+    irregular = lexicon.irregular_plurals()
+    if word in irregular:
+        return irregular[word]
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith(("ches", "shes", "sses", "xes")):
