@@ -599,3 +599,23 @@ def test_negative_value_builds_and_validates(tmp_path: Path) -> None:
     kg.write_results([result], tmp_path / "out")
     turtle = (tmp_path / "out" / "deflation.ttl").read_text(encoding="utf-8")
     assert re.search(r"schema:value -3\.5 [;.]", turtle)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("It does two thirds of its business in Asia.", ("0.6666666667", "fraction", "exact")),
+        ("The bank owns half of the venture.", ("0.5", "fraction", "exact")),
+        ("About one in six cars sold was electric.", ("0.1666666667", "fraction", "approximately")),
+        ("The market is three times the size of the old one.", ("3", "multiple", "exact")),
+        ("The crashes cost 346 lives.", ("346", "life", "exact")),
+    ],
+)
+def test_fractions_multiples_and_irregular_counts(
+    body: str, expected: tuple[str, str, str]
+) -> None:
+    assert [(m.value, m.unit, m.qualifier) for m in extract(body).metrics] == [expected]
+
+
+def test_first_half_of_a_year_is_a_period_not_a_fraction() -> None:
+    assert extract("Sales rose in the first half of the year.").metrics == []

@@ -66,7 +66,6 @@ _LOWER = re.compile(rf"(?P<cur>{_CURRENCY})(?:{_DIGITS})(?:{_SCALE_RE})?{_TO}$",
 _PENCE = re.compile(r"p\b(?!\.m\b)")
 
 
-
 @dataclass(frozen=True)
 class FoundMetric:
     value: Decimal
@@ -187,16 +186,54 @@ class _Amount:
 def _amounts(
     text: str, sentence: Sentence, protected: list[tuple[int, int]], periods: list[FoundPeriod]
 ) -> list[_Amount]:
-    amounts: list[_Amount] = []
+    def free(pos: int) -> bool:
+        return not any(s <= pos < e for s, e in protected) and not any(
+            p.span.start <= pos < p.span.end for p in periods
+        )
+
+    fractions = [
+        _fraction(text, sentence, m)
+        for m in _FRACTION.finditer(text, sentence.start, sentence.end)
+        if free(m.start())
+    ]
+    amounts: list[_Amount] = list(fractions)
     for match in _AMOUNT.finditer(text, sentence.start, sentence.end):
-        if any(s <= match.start() < e for s, e in protected):
-            continue
-        if any(p.span.start <= match.start() < p.span.end for p in periods):
-            continue
+        if not free(match.start()) or any(
+            f.number_start <= match.start() < f.end for f in fractions
+        ):
+            continue  # the "six" of "one in six" is the fraction's
         amount = _amount(text, sentence, match)
         if amount is not None:
             amounts.append(amount)
-    return _ranges(text, amounts)
+    return _ranges(text, sorted(amounts, key=lambda a: a.number_start))
+
+
+_ORDINALS = {
+    "half": 2, "halves": 2, "third": 3, "quarter": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10,
+}  # fmt: skip
+_SMALL = r"a|an|one|two|three|four|five|six|seven|eight|nine"
+_FRACTION = re.compile(
+    rf"\b(?:(?P<num>{_SMALL})[\s-]+(?P<den>{'|'.join(_ORDINALS)})s?"
+    rf"|(?<!first )(?<!second )(?<!the )(?P<half>half)(?=\s+(?:of|the|its|their|a|an)\b)"
+    rf"|one\s+in\s+(?P<every>\d+|{_SMALL}|ten))\b",
+    re.I,
+)
+
+
+def _fraction(text: str, sentence: Sentence, match: re.Match[str]) -> _Amount:
+    """ "two thirds of its business", "half of TNK-BP", "one in six cars": a fraction."""
+    if match["half"]:
+        numerator, denominator = Decimal(1), Decimal(2)
+    elif match["every"]:
+        numerator = Decimal(1)
+        denominator = _number_value(match["every"]) or Decimal(1)
+    else:
+        numerator = _number_value(match["num"]) or Decimal(1)
+        denominator = Decimal(_ORDINALS[match["den"].lower()])
+    qualifier, start = _qualifier_before(text, match.start(), sentence.start)
+    value = round(numerator / denominator, 10).normalize()
+    return _Amount(value, "fraction", start, match.start(), match.end(), qualifier)
 
 
 def _amount(text: str, sentence: Sentence, match: re.Match[str]) -> _Amount | None:
@@ -222,8 +259,8 @@ def _amount(text: str, sentence: Sentence, match: re.Match[str]) -> _Amount | No
         value *= _SCALE[scale.strip().lower()]
     if unit is None:
         unit = _counted_before(text[sentence.start : match.start()])
-    if unit is None:
-        return None
+    if unit is None or unit in _ORDINALS:
+        return None  # "two thirds" is a fraction (_fraction), not two of something
     if _is_date_part(text, match, unit, currency, scale):
         return None
     if (
