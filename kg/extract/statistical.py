@@ -40,6 +40,8 @@ _LEADING_HONORIFIC = re.compile(
     rf"(?:{'|'.join(sorted(lexicon.words('honorifics.txt')))})\.?\s+(?=[A-Z])"
 )
 # A full stop ends a name only when it is no abbreviation's last dot ("U.S.").
+_BRACKET = re.compile(r"\s*\(")
+_PERSON_BREAK = re.compile(r"\s*\(|['’]s\s")
 _TRAILING = re.compile(r"(?:['’]s|['’]|[\s,;:]|(?<![A-Z]\.[A-Z])\.)+$")
 
 
@@ -131,12 +133,17 @@ def _trimmed(text: str, ent: object) -> ModelName | None:
     title = _leading_title().match(text, start, end)
     if title:
         start = title.end()  # "President Lula da Silva": the title is not part of the name
+    # "Committee (NPC", and a person's "Michael Moore's Fahrenheit": the name before the break
+    # (an organization may hold a possessive: "Chinese People's Political ... Conference").
+    cut = (_PERSON_BREAK if label == "PERSON" else _BRACKET).search(text, start, end)
+    if cut:
+        end = cut.start()
     trail = _TRAILING.search(text, start, end)
     if trail:
         end = trail.start()
     value = text[start:end]
-    if not value[:1].isupper() or "\n" in value:
-        return None
+    if not value[:1].isupper() or "\n" in value or ", " in value:
+        return None  # a span over a comma runs two names together
     return ModelName(start, end, label)
 
 
