@@ -258,8 +258,12 @@ def _add_org(text: str, start: int, value: str, entities: Entities) -> None:
         name = words[0][:-2] + " " + " ".join(words[1:])
         _add_place(text, start, words[0][:-2], entities, inside_org=True)
     entities.add(Mention(start, start + len(value), value, "organization", name), _org_kind(name))
-    # An organization named inside another one's complement is an organization too
-    # ("Committee of the Communist Party of China").
+    add_nested_orgs(start, value, entities)
+
+
+def add_nested_orgs(start: int, value: str, entities: Entities) -> None:
+    """An organization named inside another one's complement is an organization too
+    ("Committee of the Communist Party of China")."""
     for joiner in (" of the ", " of ", " for the ", " for "):
         at = value.find(joiner)
         if at > 0:

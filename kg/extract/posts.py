@@ -47,7 +47,13 @@ class FoundPost:
 
 def find_posts(text: str, mentions: list[Mention]) -> list[FoundPost]:
     by_start = {m.start: m for m in mentions}
-    by_end = {m.end: m for m in mentions if m.type in ("organization", "place")}
+    # Where names end together ("National Committee of the CPPCC" and the CPPCC in it), the
+    # longest stands for the owner.
+    by_end = {
+        m.end: m
+        for m in sorted(mentions, key=lambda m: -m.start)
+        if m.type in ("organization", "place")
+    }
     found: list[FoundPost] = []
     for mention in mentions:
         if mention.type != "person":

@@ -221,6 +221,8 @@ def _add_model_names(
             full, kind = (entry.name, entry.kind) if entry else (full, "Place")
         for name in found:
             entities.add(Mention(name.start, name.end, name.text(text), type_, full), kind)
+            if type_ == "organization":
+                names.add_nested_orgs(name.start, name.text(text), entities)
 
 
 def _type_of(text: str, value: str, found: list[ModelName]) -> str | None:
