@@ -94,7 +94,7 @@ def add_model_entities(text: str, doc: Doc, found: Entities, sentences: list[Sen
             )
         elif label in _ENTITY_TYPES:
             weak += own  # re-typed below, where the model's name does not settle it
-    _add_model_names(text, model, merged, _short_forms(merged))
+    _add_model_names(text, model, merged)
     for mention in weak:
         merged.add(mention)
     names.demonym_governments(text, merged)  # for the people only the model found
@@ -202,14 +202,28 @@ def _short_forms(entities: Entities) -> dict[str, tuple[str, str]]:
     return forms
 
 
-def _add_model_names(
-    text: str, model: list[ModelName], entities: Entities, short: dict[str, tuple[str, str]]
-) -> None:
-    """Each name the model found, typed once from all its mentions, then added where free."""
+def _add_model_names(text: str, model: list[ModelName], entities: Entities) -> None:
+    """Each name the model found, typed once from all its mentions, then added where free.
+
+    Names of several words go first, so that a lone surname the model tags ORG ("Palocci")
+    is then read as the short form of the person it names.
+    """
     by_value: dict[str, list[ModelName]] = {}
     for name in model:
         if name.label in _ENTITY_TYPES:
             by_value.setdefault(nfc(name.text(text)), []).append(name)
+    full_names = {v: f for v, f in by_value.items() if " " in v}
+    _add_values(text, full_names, entities, _short_forms(entities))
+    lone_words = {v: f for v, f in by_value.items() if " " not in v}
+    _add_values(text, lone_words, entities, _short_forms(entities))
+
+
+def _add_values(
+    text: str,
+    by_value: dict[str, list[ModelName]],
+    entities: Entities,
+    short: dict[str, tuple[str, str]],
+) -> None:
     for value, found in by_value.items():
         type_: str | None
         type_, full = short[value] if value in short else (_type_of(text, value, found), value)
