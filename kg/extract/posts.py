@@ -183,7 +183,7 @@ def _title_before(
     title = re.search(rf"\b({lexicon.title_pattern()})\s+$", before, re.I)
     if not title:
         return []
-    role = _role_of(title.group(1))
+    role = role_of(title.group(1))
     title_start = person.start - len(before) + title.start(1)
     owner = _org_ending_at(text, title_start, by_start)
     start = owner.start if owner else title_start
@@ -245,7 +245,7 @@ def _title_of_owner_before(
     if title is None:
         return []
     start = owner.start - len(text[max(0, owner.start - 80) : owner.start]) + title.start(1)
-    return [FoundPost(person.name, _role_of(title.group(1)), owner, start, person.end)]
+    return [FoundPost(person.name, role_of(title.group(1)), owner, start, person.end)]
 
 
 def _owner_before_locative(text: str, owner: Mention, by_end: dict[int, Mention]) -> Mention:
@@ -304,10 +304,10 @@ def _title_at(text: str, pos: int) -> tuple[str, int] | None:
     )
     if not match:
         return None
-    return _role_of(match.group(1)), match.end()
+    return role_of(match.group(1)), match.end()
 
 
-def _role_of(title: str) -> str:
+def role_of(title: str) -> str:
     """The role for a title phrase: the table's role of its head, with kept modifiers."""
     phrase = re.sub(r"\s+", " ", title.lower())
     table = lexicon.titles()

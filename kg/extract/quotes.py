@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from kg.extract import lexicon
 from kg.extract.names import Mention
-from kg.extract.posts import FoundPost
+from kg.extract.posts import FoundPost, role_of
 from kg.extract.text import Sentence
 
 _QUOTED = re.compile(r"\"([^\"\n]+)\"|“([^”\n]+)”")
@@ -62,7 +62,7 @@ def find_quotes(
         if speaker is None and index > 0 and sentences[index].start == match.start():
             # 'Palocci said he bears no malice. "Not even towards ..."': a quote opening its
             # sentence after one that reports the same person's words.
-            speaker = _reporting_speaker(text, sentences[index - 1], people)
+            speaker = _reporting_speaker(text, sentences[index - 1], people, posts)
         if speaker is None:
             continue
         trimmed = text[start:end].rstrip(" ,")
@@ -170,16 +170,14 @@ def _speaker_before(
         return named[0].name
     if _PRONOUN.match(head.strip()):
         return _last_person_before(people, sentence.start)
-    titled = re.search(
-        rf"\b[Tt]he\s+({lexicon.title_pattern()})\s+(?:{_speech_verbs()})\b", head, re.I
-    )
-    if titled:  # 'The minister said: "..."'
-        return _holder_of(titled.group(1).lower(), posts, people, pos)
-    return None
+    return _role_speaker(head, people, posts, pos)  # 'The minister said: "..."'
 
 
-def _reporting_speaker(text: str, sentence: Sentence, people: list[Mention]) -> str | None:
-    """The person a sentence reports the words of: "X said ...", "He noted that ..."."""
+def _reporting_speaker(
+    text: str, sentence: Sentence, people: list[Mention], posts: list[FoundPost]
+) -> str | None:
+    """The person a sentence reports the words of: "X said ...", "He noted that ...", "The
+    ex-minister said ..."."""
     verb = re.search(rf"\b(?:{_speech_verbs()})\b", text[sentence.start : sentence.end])
     if verb is None or _QUOTED.search(text, sentence.start, sentence.end):
         return None
@@ -189,7 +187,23 @@ def _reporting_speaker(text: str, sentence: Sentence, people: list[Mention]) -> 
         return named[-1].name
     if _PRONOUN.fullmatch(head.strip()):
         return _last_person_before(people, sentence.start)
-    return None
+    return _role_speaker(head, people, posts, sentence.start)
+
+
+def _role_speaker(head: str, people: list[Mention], posts: list[FoundPost], pos: int) -> str | None:
+    """A speaker named by a title as the subject ("The former minister referred to"): the
+    post's holder, else the person named last (news names a person, then refers back)."""
+    titled = _ROLE_SUBJECT.match(head)
+    if titled is None:
+        return None
+    return _holder_of(role_of(titled.group(1)), posts, people, pos) or _last_person_before(
+        people, pos
+    )
+
+
+_ROLE_SUBJECT = re.compile(
+    rf"\s*[Tt]he\s+(?:(?:former|ex|outgoing|new)[\s-]+)?({lexicon.title_pattern()})\b", re.I
+)
 
 
 def _speaker_opening(text: str, sentence: Sentence, people: list[Mention]) -> str | None:
