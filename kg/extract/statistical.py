@@ -12,6 +12,7 @@ label wins.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -93,7 +94,8 @@ def add_model_entities(text: str, doc: Doc, found: Entities, sentences: list[Sen
                 found.aliases.get((type_, name), set())
             )
         elif label in _ENTITY_TYPES:
-            weak += own  # re-typed below, where the model's name does not settle it
+            # Re-typed as the model says, where the model's own names leave room.
+            weak += [dataclasses.replace(m, type=_ENTITY_TYPES[label]) for m in own]
     _add_model_names(text, model, merged)
     for mention in weak:
         merged.add(mention)
@@ -121,6 +123,8 @@ def _fold_surnames(entities: Entities) -> None:
 
 def _trimmed(text: str, ent: object) -> ModelName | None:
     start, end, label = ent.start_char, ent.end_char, ent.label_  # type: ignore[attr-defined]
+    if label == "NORP" and _is_group_name(text[start:end]):
+        label = "ORG"  # "the Liberal Democrats", "Conservatives": a party, not a nationality
     if label not in _ENTITY_TYPES:
         return ModelName(start, end, label) if label in _NOT_ENTITIES else None
     value = text[start:end]
@@ -145,6 +149,23 @@ def _trimmed(text: str, ent: object) -> ModelName | None:
     if not value[:1].isupper() or "\n" in value or ", " in value:
         return None  # a span over a comma runs two names together
     return ModelName(start, end, label)
+
+
+def _is_group_name(value: str) -> bool:
+    """A plural the model calls a nationality or group that no nationality table knows:
+    political parties and movements ("Conservatives", "Liberal Democrats")."""
+    value = _LEADING_ARTICLE.sub("", value)
+    last = value.split(" ")[-1]
+    if not value[:1].isupper() or not last.endswith("s") or last.endswith("ss"):
+        return False
+    singular = value[:-3] + "y" if value.endswith("ies") else value[:-1]
+    if singular in lexicon.demonyms() or singular in lexicon.places():
+        return False
+    return not singular.endswith(_NATIONALITY_ENDINGS)
+
+
+# Endings of peoples' names ("Americans", "Chinese", "Britons"), not of parties'.
+_NATIONALITY_ENDINGS = ("an", "ese", "ish", "i", "on")
 
 
 def _by_entity(mentions: list[Mention]) -> dict[tuple[str, str], list[Mention]]:
@@ -296,11 +317,9 @@ def _person_context(text: str, value: str, mentions: list[ModelName]) -> bool:
     words = value.split(" ")
     if not 2 <= len(words) <= 4 or not lexicon.is_given_name(words[0]):
         return False
-    titled_before = _title_before_name()
-    titled_after = _title_after_name()
     return any(
-        titled_before.search(text[max(0, n.start - 40) : n.start])
-        or titled_after.match(text, n.end)
+        _title_before_name().search(text[max(0, n.start - 40) : n.start])
+        or _title_after_name().match(text, n.end)
         for n in mentions
     )
 
