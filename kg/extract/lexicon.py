@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from bisect import bisect_left
@@ -9,14 +10,30 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from kg.data import read_lines, read_table, read_words
+from kg.data import packed_lookup, packed_row, read_lines, read_table, read_words
+from kg.model import Geo
+
+GAZETTEER = "gazetteer.tsv.gz"
+# Curly apostrophes, and the Latin letters Unicode does not decompose into a letter and an
+# accent. tools/make_gazetteer.py folds the same when it writes the gazetteer's names.
+_PLACE_FOLD = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u02bc": "'", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O",
+        "đ": "d", "Đ": "D", "ı": "i", "ß": "ss", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe",
+    }
+)  # fmt: skip
+_APOSTROPHES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'"})
+_GEONAMES_ID = re.compile(r"\bgeonames:([0-9]+)\b")
 
 
 @dataclass(frozen=True)
 class PlaceEntry:
     name: str
-    kind: str
-    identifier: str
+    kind: str  # schema.org class: Country, AdministrativeArea, City, Place
+    identifier: str  # space-separated: iso3166:CODE, geonames:ID
+    # From the large gazetteer only (gazetteer_place): GeoNames' point and population.
+    geo: Geo | None = None
+    population: int | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,48 @@ def places() -> dict[str, PlaceEntry]:
 def place(name: str) -> PlaceEntry | None:
     """The gazetteer entry for a name, whichever apostrophe it is written with."""
     return places().get(name.replace("\u2019", "'"))
+
+
+def gazetteer_place(name: str) -> PlaceEntry | None:
+    """The place a name written in text means, or None ("Gazprom").
+
+    The tables `place()` reads come first, so that both extractors and the linker agree on a
+    name's kind; then the large gazetteer, `kg/data/gazetteer.tsv.gz` (tools/make_gazetteer.py:
+    GeoNames' places of 1,000 people or more, ISO 3166 countries and subdivisions, continents,
+    one place per name). Case matters; Unicode normal form, curly apostrophes, accents and runs
+    of spaces do not: "São Paulo" in NFC or NFD and "Sao Paulo" are one name. The entry's name
+    is the one given (NFC); its geo and population come from the large gazetteer, also for a
+    name of the first tables when both give it the same GeoNames id (or none).
+    """
+    written = " ".join(unicodedata.normalize("NFC", name).translate(_APOSTROPHES).split())
+    found = _gazetteer_entry(written)
+    known = place(written)
+    if known is None or found is None or _geonames_id(found) != _geonames_id(known):
+        return known or found
+    return dataclasses.replace(known, geo=found.geo, population=found.population)
+
+
+def gazetteer_key(name: str) -> str:
+    """A name as the gazetteer stores it: curly apostrophes folded to "'", accents dropped
+    ("São Paulo" -> "Sao Paulo", "Łódź" -> "Lodz"), runs of spaces made one."""
+    decomposed = unicodedata.normalize("NFD", name.translate(_PLACE_FOLD))
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
+def _gazetteer_entry(name: str) -> PlaceEntry | None:
+    found = packed_lookup(GAZETTEER, "names", gazetteer_key(name))
+    if found is None:
+        return None
+    kind, identifier, latitude, longitude, population = packed_row(
+        GAZETTEER, "places", int(found[0])
+    )
+    geo = Geo(latitude, longitude) if latitude else None
+    return PlaceEntry(name, kind, identifier, geo, int(population) if population else None)
+
+
+def _geonames_id(entry: PlaceEntry) -> str | None:
+    match = _GEONAMES_ID.search(entry.identifier)
+    return match.group(1) if match else None
 
 
 @cache
