@@ -54,8 +54,17 @@ def quotes(record: Record) -> set[tuple[str, str]]:
         pytest.param(
             "Sarah Jones, the company's founder, spoke. Anna Smith, chief executive of Northwind "
             "Holdings, said sales grew.",
-            {("Anna Smith", "ceo", "Northwind Holdings")},
-            id="title-table-ceo-and-no-post-without-organization",
+            {
+                ("Anna Smith", "ceo", "Northwind Holdings"),
+                # "the company" is the one company the story names
+                ("Sarah Jones", "founder", "Northwind Holdings"),
+            },
+            id="title-table-ceo-and-the-company-referring-back",
+        ),
+        pytest.param(
+            "Sarah Jones, an economist, said sales grew.",
+            set(),
+            id="no-post-without-organization",
         ),
         pytest.param(
             "Shanxi governor Jin Xiangjun said the plan works.",
@@ -619,3 +628,23 @@ def test_fractions_multiples_and_irregular_counts(
 
 def test_first_half_of_a_year_is_a_period_not_a_fraction() -> None:
     assert extract("Sales rose in the first half of the year.").metrics == []
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("He unveiled a 10-point plan for growth.", ("10", "point", "exact")),
+        ("The 93 minute film opens today.", ("93", "minute", "exact")),
+        ("The player offers 512mb of storage.", ("512", "mb", "exact")),
+        ("Debt fell from more than US$ 230 billion.", ("230000000000", "USD", "more_than")),
+        ("Output came from 4,500 Acme-workers last year.", ("4500", "worker", "exact")),
+    ],
+)
+def test_compound_counts_glued_units_and_spaced_currencies(
+    body: str, expected: tuple[str, str, str]
+) -> None:
+    assert [(m.value, m.unit, m.qualifier) for m in extract(body).metrics] == [expected]
+
+
+def test_an_age_compound_is_no_count() -> None:
+    assert extract("The 45-year-old manager quit.").metrics == []

@@ -50,7 +50,7 @@ _SCALE_RE = r"(?:\s?(?:trillion|billion|million|thousand)\b|(?:bn|mn|m|k)\b)"
 # name ("Covid-19", "Under-21"), which holds no metric.
 _SIGN = rf"(?:(?<![^\s(\[“‘\"'])(?P<sign>[−–-])(?=\d|(?:{_CURRENCY})\d))"
 _AMOUNT = re.compile(
-    rf"(?<![\w.,$£€¥])(?<![a-z]-){_SIGN}?(?P<cur>{_CURRENCY})?(?P<num>{_DIGITS}|\b{_WORDS}\b)"
+    rf"(?<![\w.,$£€¥])(?<![a-z]-){_SIGN}?(?:(?P<cur>{_CURRENCY})\s?)?(?P<num>{_DIGITS}|\b{_WORDS}\b)"
     rf"(?P<scale>{_SCALE_RE})?(?![\w]*\d)",
     re.I,
 )
@@ -347,13 +347,20 @@ def _counted_before(clause: str) -> str | None:
     return _singular(found[-1].group(1)) if found else None
 
 
+_COMPOUND_MODIFIER = re.compile(r"-([a-z]{3,})(?=\s+[a-z])(?<!-old)")
+
+
 def _counted_noun(rest: str) -> tuple[str, int] | None:
     """The noun counted after a number: the last plural among up to three lower-case words."""
+    compound = _COMPOUND_MODIFIER.match(rest)
+    if compound:
+        return compound.group(1), compound.end(1)  # "a 10-point plan" counts points
     best: tuple[str, int] | None = None
     product = _PRODUCT.match(rest)  # "six Airbus A321 aircraft": count the aircraft
     pos = product.end() if product else 0
     for _ in range(3):
-        match = re.match(r"\s([a-z][a-z\-]*)\b", rest[pos:])
+        # "4,500 Mini-workers": a name before a hyphen says whose, the noun is counted
+        match = re.match(r"\s(?:[A-Z][a-z]+-)?([a-z][a-z\-]*)\b", rest[pos:])
         if not match or match.group(1) in lexicon.words("noun_phrase_stops.txt"):
             break
         pos += match.end()
