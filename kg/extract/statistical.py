@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -206,11 +207,27 @@ def _known_place(name: str) -> bool:
     return _place_entry(name) is not None
 
 
+# A town the model calls a place without the text saying where: big enough to be the place
+# meant rather than a name that a hamlet somewhere also has ("Kinsey", "Panorama").
+_TOWN = 15_000
+
+
 def _place_entry(name: str) -> lexicon.PlaceEntry | None:
-    """The gazetteer's entry, also for a dateline in capitals ("SAN FRANCISCO, Nov. 18")."""
-    entry = lexicon.place(name)
+    """kg's own gazetteer entry, also for a dateline in capitals ("SAN FRANCISCO, Nov. 18")."""
+    return _in_capitals_too(lexicon.place, name)
+
+
+def _world_place(name: str) -> lexicon.PlaceEntry | None:
+    """The entry of the world's gazetteer (GeoNames cities of 1,000 people, ISO 3166-2)."""
+    return _in_capitals_too(lexicon.gazetteer_place, name)
+
+
+def _in_capitals_too(
+    lookup: Callable[[str], lexicon.PlaceEntry | None], name: str
+) -> lexicon.PlaceEntry | None:
+    entry = lookup(name)
     if entry is None and name.isupper() and len(name) > 3:
-        entry = lexicon.place(name.title())
+        entry = lookup(name.title())
     return entry
 
 
@@ -252,7 +269,7 @@ def _add_values(
             continue
         kind = None
         if type_ == "place":
-            entry = _place_entry(full)
+            entry = _place_entry(full) or _world_place(full)
             full, kind = (entry.name, entry.kind) if entry else (full, "Place")
         for name in found:
             entities.add(Mention(name.start, name.end, name.text(text), type_, full), kind)
@@ -276,6 +293,14 @@ def _type_of(text: str, value: str, found: list[ModelName]) -> str | None:
         return "organization"
     if _known_place(value):
         return "place"
+    # The world's gazetteer holds towns named like companies ("Nokia", "Shell"): it settles a
+    # name only the model or the text already places somewhere.
+    world = _world_place(value)
+    if world is not None and (
+        _place_context(text, value, found)
+        or (labels["place"] == max(labels.values()) and (world.population or 0) >= _TOWN)
+    ):
+        return "place"
     if _person_context(text, value, found) or words[0] in lexicon.words("given_names.txt"):
         return "person" if len(words) > 1 or labels["person"] else None
     type_ = min(labels, key=lambda t: (-labels[t], t))
@@ -286,9 +311,7 @@ def _type_of(text: str, value: str, found: list[ModelName]) -> str | None:
     return type_
 
 
-_LOCATIVE_BEFORE = re.compile(
-    r"\b(?:in|at|near|outside|around|across|to|from|across)\s+(?:the\s+)?$"
-)
+_LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|near|outside|around|across)\s+(?:the\s+)?$")
 
 
 def _place_context(text: str, value: str, mentions: list[ModelName]) -> bool:
