@@ -648,3 +648,16 @@ def test_compound_counts_glued_units_and_spaced_currencies(
 
 def test_an_age_compound_is_no_count() -> None:
     assert extract("The 45-year-old manager quit.").metrics == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "The board announced the appointment of Anna Berg as chairman of Acme Holdings.",
+        "Anna Berg's appointment as chairman of Acme Holdings was approved.",
+        "Anna Berg, who became chairman of Acme Holdings in May, spoke.",
+        "Anna Berg, formerly chairman of Acme Holdings, spoke.",
+    ],
+)
+def test_nominal_and_relative_posts(body: str) -> None:
+    assert posts(extract(body)) == {("Anna Berg", "chairman", "Acme Holdings")}

@@ -20,13 +20,21 @@ from kg.extract import lexicon
 from kg.extract.names import Mention
 
 _DETERMINERS = re.compile(
-    r"(?:(?:who|which)\s+(?:is|was|has\s+been|had\s+been|will\s+be)\s+)?"
-    r"(?:(?:a|an|the|also|another|both|its|his|her|currently|now)\s+)*",
+    r"(?:(?:who|which)\s+(?:is|was|has\s+been|had\s+been|will\s+be|became|becomes|"
+    r"will\s+become)\s+)?"
+    r"(?:(?:a|an|the|also|another|both|its|his|her|currently|presently|formerly|now|new)\s+)*",
     re.I,
 )
 _COMPLEMENT = re.compile(r"\s+(?:of|to|at|for|in|with|from)\s+(?:the\s+)?")
 _COORDINATION = re.compile(r"(?:,\s*|\s+)(?:and|as well as)\s+|,\s+(?=(?:a|an|also|another)\s)")
-_APPOINTED_BEFORE = re.compile(r"\b(?:appointed|named|elected|nominated|promoted|made)\s+$")
+# "appointed X as", and the noun: "the appointment of X as", "X's appointment as" (below).
+_APPOINTED_BEFORE = re.compile(
+    r"\b(?:(?:appointed|named|elected|nominated|promoted|made)|"
+    r"(?:appointment|nomination|election|promotion)\s+of)\s+$"
+)
+_APPOINTMENT_AFTER = re.compile(
+    r"['’]s\s+(?:appointment|nomination|election|promotion)\s+(?:as|to)\s+"
+)
 _PRONOUN_SUBJECT = re.compile(r"(?:^|(?<=[.!?]\s)|(?<=\n))(?:He|She)\b")
 _COPULA = re.compile(
     r"(?:,\s+\d{1,3},)?\s+"
@@ -101,6 +109,9 @@ def _name_follows(text: str, pos: int, by_start: dict[int, Mention]) -> bool:
 
 def _appointed(text: str, person: Mention, by_start: dict[int, Mention]) -> list[FoundPost]:
     """ "The State Council appointed Zhu Hexin as chairman of CITIC Group"."""
+    noun = _APPOINTMENT_AFTER.match(text, person.end)  # "Li's appointment as governor of X"
+    if noun:
+        return _role_list(text, person, noun.end(), by_start)
     if not _APPOINTED_BEFORE.search(text[max(0, person.start - 40) : person.start]):
         return []
     after = re.match(r"\s+(?:as|to)\s+", text[person.end :])
