@@ -28,6 +28,12 @@ from rdflib import Graph
 from kg.mapping import map_record
 from kg.model import Record
 
+# The statistical extractor (the default) loads a trained model, about 2 s per `kg` process.
+# Most tests check what kg does with an article whatever finds its names, so they run kg's rules
+# alone; the tests of the statistical extractor and of the default ask for them by name
+# (`extractor="statistical"`, `--extractor statistical`) or clear this with `default_extractor`.
+os.environ.setdefault("KG_EXTRACTOR", "rules")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 # The annotated real articles: beside the checkout in CI, absent from a user's fresh clone.
 SHARED_ARTICLES = Path(__file__).resolve().parents[2] / "shared" / "articles"
@@ -37,6 +43,12 @@ SHARED_ARTICLES = Path(__file__).resolve().parents[2] / "shared" / "articles"
 def update_golden() -> bool:
     """True when the run may rewrite committed generated files: `KG_UPDATE_GOLDEN=1 pytest`."""
     return os.environ.get("KG_UPDATE_GOLDEN", "") == "1"
+
+
+@pytest.fixture
+def default_extractor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kg as a user runs it: no KG_EXTRACTOR, so the default (statistical) extractor."""
+    monkeypatch.delenv("KG_EXTRACTOR", raising=False)
 
 
 @pytest.fixture

@@ -14,7 +14,15 @@ from rdflib.compare import isomorphic
 
 import kg
 import kg.api
-from kg.api import Result, build, build_record, score_folder, write_result, write_results
+from kg.api import (
+    Result,
+    build,
+    build_record,
+    choose_extractor,
+    score_folder,
+    write_result,
+    write_results,
+)
 from kg.corpus import build_corpus
 from kg.errors import ExtractionError, InputError, KgError, MappingError, ValidationFailure
 from kg.mapping import agent_iri
@@ -28,7 +36,7 @@ EXAMPLE_PAGE = ROOT / "tests" / "fixtures" / "xiongan-innovation.html"
 
 @pytest.fixture(scope="module")
 def result() -> Result:
-    return build(EXAMPLE)
+    return build(EXAMPLE, extractor="statistical")
 
 
 def test_public_api_is_sorted_and_resolvable() -> None:
@@ -272,3 +280,8 @@ def test_score_folder_builds_with_the_extractor_given(tmp_path: Path, by_rules: 
     (tmp_path / "xiongan-innovation.gold.json").write_text('{"people": []}', encoding="utf-8")
     [(built, _)] = score_folder(tmp_path, extractor="rules")
     assert built.record.extractor == Extractor("rules")
+
+
+def test_the_default_extractor_is_the_statistical_one(default_extractor: None) -> None:
+    assert choose_extractor() == "statistical"
+    assert choose_extractor("rules") == "rules"
