@@ -338,10 +338,10 @@ def test_coordinated_roles_before_one_organization() -> None:
 
 
 def test_demonym_in_apposition() -> None:
-    record = extract("Li Qiang, the Chinese premier, met Olaf Scholz, the German chancellor.")
+    record = extract("Li Qiang, the Chinese premier, met Karl Nehammer, the Austrian chancellor.")
     assert posts(record) == {
         ("Li Qiang", "premier", "China"),
-        ("Olaf Scholz", "chancellor", "Germany"),
+        ("Karl Nehammer", "chancellor", "Austria"),
     }
 
 

@@ -58,7 +58,7 @@ def test_unknown_company_named_by_its_use() -> None:
 
 
 def test_dateline_in_capitals_is_the_city() -> None:
-    record = extract("OSLO, March 3 (Reuters) -- The government said exports rose 4%.")
+    record = extract("OSLO, March 3 (NTB) -- The government said exports rose 4%.")
     assert "Oslo" in [p.name for p in record.places]
 
 

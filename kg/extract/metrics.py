@@ -222,7 +222,7 @@ _FRACTION = re.compile(
 
 
 def _fraction(text: str, sentence: Sentence, match: re.Match[str]) -> _Amount:
-    """ "two thirds of its business", "half of TNK-BP", "one in six cars": a fraction."""
+    """ "two thirds of its business", "half of the venture", "one in six cars": a fraction."""
     if match["half"]:
         numerator, denominator = Decimal(1), Decimal(2)
     elif match["every"]:

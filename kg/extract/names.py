@@ -394,7 +394,7 @@ def demonym_governments(text: str, entities: Entities) -> None:
     names the country whose government the person serves."""
     demonyms = lexicon.demonyms()
     title = lexicon.title_pattern()
-    # "Venezuelan President Hugo Chavez": a capitalized title counts as much as "the Italian
+    # "Kenyan President Amara Wanjiku": a capitalized title counts as much as "the Italian
     # finance minister".
     adjective = rf"({'|'.join(demonyms)}) (?:[a-z]+ ){{0,2}}(?i:{title})"
     before_name = re.compile(rf"\b{adjective} $")

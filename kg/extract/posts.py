@@ -55,7 +55,7 @@ class FoundPost:
 
 def find_posts(text: str, mentions: list[Mention]) -> list[FoundPost]:
     by_start = {m.start: m for m in mentions}
-    # Where names end together ("National Committee of the CPPCC" and the CPPCC in it), the
+    # Where names end together ("Standing Committee of the NPC" and the NPC in it), the
     # longest stands for the owner.
     by_end = {
         m.end: m
@@ -101,7 +101,7 @@ def _apposition(text: str, person: Mention, by_start: dict[int, Mention]) -> lis
 def _name_follows(text: str, pos: int, by_start: dict[int, Mention]) -> bool:
     place = re.match(r"\s+in\s+(?:the\s+)?", text[pos : pos + 12])
     if place and (located := by_start.get(pos + place.end())) and located.type == "place":
-        pos = located.end  # "... of the Office in the HKSAR Li Jiangzhou"
+        pos = located.end  # "... of the Office in the region Anna Berg"
     gap = re.match(r"\s+", text[pos : pos + 3])
     follower = by_start.get(pos + gap.end()) if gap else None
     return follower is not None and follower.type == "person"
@@ -188,7 +188,7 @@ def _title_before(
     text: str, person: Mention, by_start: dict[int, Mention], mentions: list[Mention]
 ) -> list[FoundPost]:
     """ "BA chairman Martin Broughton", "analyst Mike Powell of Dresdner Kleinwort Wasserstein";
-    "Chief executive Steve Jobs", "President Kirchner": the organization or country the
+    "Chief executive Anna Berg", "President Wanjiku": the organization or country the
     article is about."""
     before = text[max(0, person.start - 120) : person.start]
     title = re.search(rf"\b({lexicon.title_pattern()})\s+$", before, re.I)
@@ -241,8 +241,8 @@ _OWNER_TO_PERSON = re.compile(r"(?:\s*\([^()\n]{1,15}\))?,?\s+(?:(?:Mr|Mrs|Ms|Dr
 def _title_of_owner_before(
     text: str, person: Mention, by_end: dict[int, Mention]
 ) -> list[FoundPost]:
-    """ "Governor of the Bank of Ghana (BoG), Dr Ernest Addison", "Chief Executive of the HKSAR
-    Carrie Lam": title, owner, then the name."""
+    """ "Governor of the Bank of Kenya (CBK), Dr Amara Wanjiku", "Chief Executive of the Region
+    Anna Berg": title, owner, then the name."""
     gap = _OWNER_TO_PERSON.search(text[max(0, person.start - 30) : person.start])
     owner = by_end.get(person.start - len(gap.group())) if gap else None
     if owner is None:
@@ -260,7 +260,7 @@ def _title_of_owner_before(
 
 
 def _owner_before_locative(text: str, owner: Mention, by_end: dict[int, Mention]) -> Mention:
-    """ "the Liaison Office ... in the HKSAR": the office, not the place it is in."""
+    """ "the Liaison Office ... in the region": the office, not the place it is in."""
     locative = re.search(r"\s+in\s+(?:the\s+)?$", text[max(0, owner.start - 10) : owner.start])
     if owner.type == "place" and locative:
         office = by_end.get(owner.start - len(locative.group()))
@@ -283,7 +283,7 @@ def _org_ending_at(text: str, pos: int, by_start: dict[int, Mention]) -> Mention
 
 def _described_org_at(text: str, pos: int, by_start: dict[int, Mention]) -> Mention | None:
     """The organization at `pos`, also after a description: "chief executive of IT
-    outsourcing giant Tata Consultancy Services", "head of oil firm X"."""
+    outsourcing giant Acme Services", "head of oil firm X"."""
     found = _org_at(pos, by_start)
     if found is None:
         described = _DESCRIPTION.match(text, pos)

@@ -60,7 +60,7 @@ def find_quotes(
         if speaker is None and last + 1 < len(sentences):
             speaker = _speaker_opening(text, sentences[last + 1], people)
         if speaker is None and index > 0 and sentences[index].start == match.start():
-            # 'Palocci said he bears no malice. "Not even towards ..."': a quote opening its
+            # 'Berg said she bears no grudge. "Not even towards ..."': a quote opening its
             # sentence after one that reports the same person's words.
             speaker = _reporting_speaker(text, sentences[index - 1], people, posts)
         if speaker is None:

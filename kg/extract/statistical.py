@@ -1,13 +1,13 @@
 """The statistical layer: the trained model's named entities, checked by kg's rules and tables.
 
-The model finds names the rules have no pattern or list for ("Gazprom", "Cowley", "Amit
-Yoran"); the rules keep what they recognise with certainty (an organization head word, the
-gazetteer, a Chinese name, a known given name) and overrule the model's usual errors: a name
-the model calls a place but no gazetteer knows and the text treats as a company ("Gazprom
-shares") is an organization; a product or a title of a work is no entity at all.
+The model finds names the rules have no pattern or list for (a company without "Inc" or
+"Group", a small town, a name on no list); the rules keep what they recognise with certainty
+(an organization head word, the gazetteer, a Chinese name, a known given name) and overrule the
+model's usual errors: a name the model calls a place but no gazetteer knows and the text treats
+as a company ("Norvatek shares") is an organization; a product or a title of a work is no
+entity at all.
 
-Where the rules found a name only by its context ("Standard Chartered said"), the model's
-label wins.
+Where the rules found a name only by its context ("Acme Holdings said"), the model's label wins.
 """
 
 from __future__ import annotations
@@ -35,15 +35,15 @@ _ENTITY_TYPES = {
     "FAC": "place",
 }
 # Labels of things that are not people, organizations or places: a rule name the model gives
-# one of these ("Mini Convertible" PRODUCT, "Life Aquatic" WORK_OF_ART) is dropped.
+# one of these (a car model as PRODUCT, a film title as WORK_OF_ART) is dropped.
 _NOT_ENTITIES = frozenset({"PRODUCT", "WORK_OF_ART", "EVENT", "LAW", "LANGUAGE"})
 _LEADING_ARTICLE = re.compile(r"^(?:the|The)\s+")
 _LEADING_HONORIFIC = re.compile(
     rf"(?:{'|'.join(sorted(lexicon.words('honorifics.txt')))})\.?\s+(?=[A-Z])"
 )
-# A full stop ends a name only when it is no abbreviation's last dot ("U.S.").
 _BRACKET = re.compile(r"\s*\(")
 _PERSON_BREAK = re.compile(r"\s*\(|['’]s\s")
+# A full stop ends a name only when it is no abbreviation's last dot ("U.S.").
 _TRAILING = re.compile(r"(?:['’]s|['’]|[\s,;:]|(?<![A-Z]\.[A-Z])\.)+$")
 
 
@@ -74,7 +74,7 @@ def add_model_entities(text: str, doc: Doc, found: Entities, sentences: list[Sen
             merged.aliases[ident] |= aliases
     weak: list[Mention] = []
     # A name with an organization head word around a rule's place is that organization:
-    # "the Bank of Ghana" holds no mention of Ghana.
+    # "the Bank of Kenya" holds no mention of Kenya.
     headed = [n for n in model if names.org_head_index(n.text(text)) is not None]
     inside = [
         m
@@ -86,7 +86,7 @@ def add_model_entities(text: str, doc: Doc, found: Entities, sentences: list[Sen
     ]
     for (type_, name), own in _by_entity([m for m in found.mentions if m not in inside]).items():
         if type_ == "organization" and name in lexicon.words("not_organizations.txt"):
-            continue  # "IT outsourcing": an acronym the rules took for a company
+            continue  # "IT services": an acronym the rules took for a company
         label = _vote(own, model)
         if _is_certain(type_, name) or label is None or _ENTITY_TYPES.get(label) == type_:
             for mention in own:
@@ -107,8 +107,8 @@ def add_model_entities(text: str, doc: Doc, found: Entities, sentences: list[Sen
 
 
 def _fold_surnames(entities: Entities) -> None:
-    """ "Mr Chandrasekaran" found by the rules before the model found "Natarajan
-    Chandrasekaran": one person, named in full."""
+    """ "Mr Halvorsen" found by the rules before the model found "Ingrid Halvorsen": one
+    person, named in full."""
     full_of: dict[str, str] = {}
     for type_, name in sorted(entities.aliases):
         if type_ == "person" and " " in name:
@@ -125,7 +125,7 @@ def _fold_surnames(entities: Entities) -> None:
 def _trimmed(text: str, ent: object) -> ModelName | None:
     start, end, label = ent.start_char, ent.end_char, ent.label_  # type: ignore[attr-defined]
     if label == "NORP" and _is_group_name(text[start:end]):
-        label = "ORG"  # "the Liberal Democrats", "Conservatives": a party, not a nationality
+        label = "ORG"  # "the Greens", "Social Democrats": a party, not a nationality
     if label not in _ENTITY_TYPES:
         return ModelName(start, end, label) if label in _NOT_ENTITIES else None
     value = text[start:end]
@@ -134,11 +134,11 @@ def _trimmed(text: str, ent: object) -> ModelName | None:
         start += lead.end()
     honorific = _LEADING_HONORIFIC.match(text, start, end)
     if honorific:
-        start, label = honorific.end(), "PERSON"  # "Mr Mistry" tagged ORG is Mistry, a person
+        start, label = honorific.end(), "PERSON"  # "Mr Halvorsen" tagged ORG is a person
     title = _leading_title().match(text, start, end)
     if title:
-        start = title.end()  # "President Lula da Silva": the title is not part of the name
-    # "Committee (NPC", and a person's "Michael Moore's Fahrenheit": the name before the break
+        start = title.end()  # "President Anna Berg": the title is not part of the name
+    # "Committee (NPC", and a person's "Anna Berg's Oscar": the name before the break
     # (an organization may hold a possessive: "Chinese People's Political ... Conference").
     cut = (_PERSON_BREAK if label == "PERSON" else _BRACKET).search(text, start, end)
     if cut:
@@ -154,7 +154,7 @@ def _trimmed(text: str, ent: object) -> ModelName | None:
 
 def _is_group_name(value: str) -> bool:
     """A plural the model calls a nationality or group that no nationality table knows:
-    political parties and movements ("Conservatives", "Liberal Democrats")."""
+    political parties and movements ("Greens", "Social Democrats")."""
     value = _LEADING_ARTICLE.sub("", value)
     last = value.split(" ")[-1]
     if not value[:1].isupper() or not last.endswith("s") or last.endswith("ss"):
@@ -208,7 +208,7 @@ def _known_place(name: str) -> bool:
 
 
 # A town the model calls a place without the text saying where: big enough to be the place
-# meant rather than a name that a hamlet somewhere also has ("Kinsey", "Panorama").
+# meant rather than a name that a hamlet somewhere also has (a surname, a programme's title).
 _TOWN = 15_000
 
 
@@ -243,7 +243,7 @@ def _short_forms(entities: Entities) -> dict[str, tuple[str, str]]:
 def _add_model_names(text: str, model: list[ModelName], entities: Entities) -> None:
     """Each name the model found, typed once from all its mentions, then added where free.
 
-    Names of several words go first, so that a lone surname the model tags ORG ("Palocci")
+    Names of several words go first, so that a lone surname the model tags ORG ("Halvorsen")
     is then read as the short form of the person it names.
     """
     by_value: dict[str, list[ModelName]] = {}
@@ -288,7 +288,7 @@ def _type_of(text: str, value: str, found: list[ModelName]) -> str | None:
     if value in lexicon.words("not_organizations.txt") or value in lexicon.org_suffixes():
         return None  # "AI", "State-owned", or "Group" standing alone for a group named before
     if len(words) > 1 and _MODEL_NUMBER.fullmatch(words[-1]):
-        return None  # "Mercedes Benz C180", "Cooper S": a product, named by its model
+        return None  # "Acme Roadster C200", "Acme S": a product, named by its model
     if names.org_head_index(value) is not None or _company_context(text, value, found):
         return "organization"
     if _known_place(value):
@@ -315,7 +315,7 @@ _LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|near|outside|around|across)\s+(?:the\
 
 
 def _place_context(text: str, value: str, mentions: list[ModelName]) -> bool:
-    """ "in Cowley", "a plant at Longbridge", "Hebei province": where things happen."""
+    """ "in Swindon", "a plant at Halewood", "Hebei province": where things happen."""
     if any(value.endswith(" " + suffix) for suffix in lexicon.place_suffixes()):
         return True
     return any(_LOCATIVE_BEFORE.search(text[max(0, n.start - 12) : n.start]) for n in mentions)
@@ -333,7 +333,7 @@ _PERSON_BEFORE = re.compile(rf"\b(?:{'|'.join(sorted(lexicon.words('honorifics.t
 
 def _person_context(text: str, value: str, mentions: list[ModelName]) -> bool:
     """ "Mr Miller", "Lord Hanningfield": an honorific before any mention; or a given name
-    first and a title beside the name ("chief executive Mervyn Davies", "Alain Terzian,
+    first and a title beside the name ("chief executive Ingrid Halvorsen", "Anna Berg,
     president of ...")."""
     if any(_PERSON_BEFORE.search(text[max(0, n.start - 8) : n.start]) for n in mentions):
         return True
@@ -358,8 +358,8 @@ def _title_after_name() -> re.Pattern[str]:
 
 
 def _company_context(text: str, value: str, mentions: list[ModelName]) -> bool:
-    """A name no gazetteer knows, used the way news uses a company's name: "Gazprom shares",
-    "oil firm Rosneft", "Brazil's Petrobras" (a country's, unless a given name says person)."""
+    """A name no gazetteer knows, used the way news uses a company's name: "Norvatek shares",
+    "oil firm Norvatek", "Norway's Norvatek" (a country's, unless a given name says person)."""
     owned = " " not in value or not lexicon.is_given_name(value.split(" ")[0])
     for name in mentions:
         if _COMPANY_AFTER.match(text, name.end) or text.startswith("-owned", name.end):

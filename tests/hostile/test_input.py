@@ -184,8 +184,9 @@ SAME_AS_CLEAN = [
 
 @pytest.mark.parametrize("variant", SAME_AS_CLEAN)
 def test_a_variant_gives_the_clean_article_s_bytes(
-    tmp_path: Path, variant: Callable[[bytes], bytes]
+    tmp_path: Path, variant: Callable[[bytes], bytes], default_extractor: None
 ) -> None:
+    # Compared with output/, which the default extractor wrote.
     out = tmp_path / "out"
     result = build(tmp_path, out, variant(EXAMPLE.read_bytes()))
     assert result.code == 0, result.stderr
