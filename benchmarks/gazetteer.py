@@ -26,7 +26,7 @@ from kg.extract import lexicon  # noqa: E402
 
 TABLE = ROOT / "kg" / "data" / lexicon.GAZETTEER
 # As the statistical extractor would ask: places, and names the model tags GPE that are not.
-NAMES = ("Oxford", "Cowley", "San Francisco", "São Paulo", "Hebei", "Gazprom", "Rosneft")
+NAMES = ("Cambridge", "Kidlington", "Palo Alto", "São Paulo", "Hebei", "Petronas", "Novatek")
 
 
 def main() -> int:

@@ -63,7 +63,7 @@ def place(name: str) -> PlaceEntry | None:
 
 
 def gazetteer_place(name: str) -> PlaceEntry | None:
-    """The place a name written in text means, or None ("Gazprom").
+    """The place a name written in text means, or None ("Petronas").
 
     The tables `place()` reads come first, so that both extractors and the linker agree on a
     name's kind; then the large gazetteer, `kg/data/gazetteer.tsv.gz` (tools/make_gazetteer.py:
@@ -111,7 +111,7 @@ def place_suffixes() -> tuple[str, ...]:
 
 @cache
 def demonyms() -> dict[str, str]:
-    """Nationality adjective -> the place name it refers to ("German" -> "Germany")."""
+    """Nationality adjective -> the place name it refers to ("Norwegian" -> "Norway")."""
     return {adjective: values[0] for adjective, values in read_table("demonyms.tsv").items()}
 
 
@@ -176,9 +176,10 @@ _NAME_FOLD = str.maketrans(
 
 
 def is_given_name(word: str) -> bool:
-    """Whether a word is a given name somewhere in the world ("James", "Jean-Pierre", "Michał",
-    "Kwasi", "Natarajan"): with or without its accents, in any case, a double name with a hyphen
-    or a space. Company words can be names too: "Tata", "Dell", "Sony", "London" are."""
+    """Whether a word is a given name somewhere in the world ("Robert", "Jean-Claude",
+    "Małgorzata", "Kwasi", "Subramanian"): with or without its accents, in any case, a double
+    name with a hyphen or a space. Company words can be names too: "Toyota", "Honda", "Chanel",
+    "Sydney" are."""
     key = _name_key(word)
     names = given_names_world()
     at = bisect_left(names, key)
@@ -196,8 +197,8 @@ def given_names_world() -> tuple[str, ...]:
 
 
 def _name_key(word: str) -> str:
-    """A name as given_names_world.txt writes it: "jean pierre" and "JEAN-PIERRE" ->
-    "Jean-Pierre", "Eloísa" -> "Eloisa", "Michał" -> "Michal"."""
+    """A name as given_names_world.txt writes it: "jean claude" and "JEAN-CLAUDE" ->
+    "Jean-Claude", "Joaquín" -> "Joaquin", "Małgorzata" -> "Malgorzata"."""
     decomposed = unicodedata.normalize("NFKD", word.translate(_NAME_FOLD))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return "-".join(bare.split()).title()
