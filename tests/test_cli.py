@@ -67,12 +67,11 @@ def assert_one_error_line(stderr: str, *fragments: str) -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example article built once by `kg build`, with every extra format, by the default
-    extractor (output/ is what it writes)."""
+    """The example article built once by `kg build`, with every extra format."""
     out = tmp_path_factory.mktemp("built")
     result = run_kg(
         "build", EXAMPLE, "-o", out / "out", "--format", "nt", "--format", "nq", "--format",
-        "trig", "--extractor", "statistical", cwd=out,
+        "trig", cwd=out,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     return out / "out"
@@ -430,11 +429,12 @@ def test_extract_records_the_extractor_it_ran(tmp_path: Path, default_extractor:
     assert default["library"].startswith("spacy 3.8.")
 
 
-def test_build_names_the_extractor_in_the_graph(tmp_path: Path, built: Path) -> None:
-    result = run_kg("build", EXAMPLE, "-o", tmp_path, "--extractor", "rules", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    by_rules = Graph().parse(tmp_path / "xiongan-innovation.ttl", format="turtle")
-    by_default = Graph().parse(built / "xiongan-innovation.ttl", format="turtle")
+def test_build_names_the_extractor_in_the_graph(tmp_path: Path, default_extractor: None) -> None:
+    for name, option in (("rules", ["--extractor", "rules"]), ("default", [])):
+        result = run_kg("build", EXAMPLE, "-o", tmp_path / name, *option, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    by_rules = Graph().parse(tmp_path / "rules" / "xiongan-innovation.ttl", format="turtle")
+    by_default = Graph().parse(tmp_path / "default" / "xiongan-innovation.ttl", format="turtle")
     assert set(by_rules.objects(None, PROV_AGENT)) == {URIRef(f"{AGENTS}kg-rules")}
     assert set(by_default.objects(None, PROV_AGENT)) == {
         URIRef(f"{AGENTS}kg-statistical-en_core_web_sm-3.8.0")
@@ -566,7 +566,7 @@ def test_eval_of_a_folder_without_gold_files_is_an_input_error(tmp_path: Path) -
 
 @pytest.mark.shared
 @needs_shared
-def test_eval_on_the_shared_articles(tmp_path: Path) -> None:
+def test_eval_on_the_shared_articles(tmp_path: Path, default_extractor: None) -> None:
     text = run_kg("eval", SHARED_ARTICLES, "-o", tmp_path / "text", cwd=tmp_path)
     assert text.returncode == 0, text.stderr
     stems = len(list(SHARED_ARTICLES.glob("*.gold.json")))
