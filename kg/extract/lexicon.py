@@ -208,5 +208,11 @@ def words(name: str) -> frozenset[str]:
     return read_words(name)
 
 
+@cache
+def alternation(name: str) -> str:
+    """The words of a word list as a regex alternative ("said|says|told"), for patterns."""
+    return "|".join(re.escape(word) for word in sorted(read_words(name)))
+
+
 def lines(name: str) -> tuple[str, ...]:
     return read_lines(name)

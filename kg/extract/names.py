@@ -372,7 +372,7 @@ def _is_pinyin(word: str) -> bool:
 def _has_person_context(text: str, candidate: Candidate) -> bool:
     before = text[max(0, candidate.start - 40) : candidate.start]
     after = text[candidate.end : candidate.end + 60]
-    verbs = "|".join(sorted(lexicon.words("speech_verbs.txt")))
+    verbs = lexicon.alternation("speech_verbs.txt")
     title = lexicon.title_pattern()
     if re.search(rf"\b(?:{title}) $", before, re.IGNORECASE):
         return True
@@ -417,7 +417,7 @@ def demonym_governments(text: str, entities: Entities) -> None:
 
 def _lowercase_head_orgs(text: str, entities: Entities) -> None:
     """ "the Hebei delegation": a place followed by a lower-case organization noun."""
-    heads = "|".join(sorted(lexicon.words("org_lowercase_heads.txt")))
+    heads = lexicon.alternation("org_lowercase_heads.txt")
     for mention in [m for m in entities.mentions if m.type == "place"]:
         after = re.match(rf" ({heads})\b", text[mention.end : mention.end + 30])
         if after and mention.text == mention.name:
@@ -481,7 +481,7 @@ def _contextual_orgs(text: str, leftovers: list[Candidate], entities: Entities) 
     """Names an organization by position: "<title> <person> of X", "X's <title>"."""
     taken = {m.start for m in entities.mentions}
     title = lexicon.title_pattern()
-    nouns = "|".join(sorted(lexicon.words("org_common_nouns.txt")))
+    nouns = lexicon.alternation("org_common_nouns.txt")
     verbs = "|".join(sorted(lexicon.words("speech_verbs.txt") | {"reported", "posted", "expects"}))
     for candidate in leftovers:
         if candidate.start in taken or _is_common_word(candidate):

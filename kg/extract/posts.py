@@ -293,11 +293,11 @@ def _described_org_at(text: str, pos: int, by_start: dict[int, Mention]) -> Ment
 
 _REFERRING_OWNER = re.compile(
     rf"(?:(?:who|which)\s+(?:is|was)\s+)?(?:(?:also|currently|now|then|formerly)\s+)?"
-    rf"(?:its|the\s+(?:{'|'.join(sorted(lexicon.words('org_common_nouns.txt')))})['’]s)\s+",
+    rf"(?:its|the\s+(?:{lexicon.alternation('org_common_nouns.txt')})['’]s)\s+",
     re.I,
 )
 _DESCRIPTION = re.compile(
-    rf"(?:[\w-]+\s+){{0,3}}(?:{'|'.join(sorted(lexicon.words('org_common_nouns.txt')))})\s+"
+    rf"(?:[\w-]+\s+){{0,3}}(?:{lexicon.alternation('org_common_nouns.txt')})\s+"
 )
 
 
@@ -309,7 +309,7 @@ def _org_at(pos: int, by_start: dict[int, Mention]) -> Mention | None:
 
 
 def _title_at(text: str, pos: int) -> tuple[str, int] | None:
-    dropped = "|".join(sorted(lexicon.words("title_dropped.txt")))
+    dropped = lexicon.alternation("title_dropped.txt")
     match = re.compile(rf"(?:(?:{dropped})\s+)*({lexicon.title_pattern()})\b(?![-'’])", re.I).match(
         text, pos
     )

@@ -136,7 +136,7 @@ def _same_paragraph(sentences: list[Sentence], a: int, b: int) -> bool:
 
 
 def _speech_verbs() -> str:
-    return "|".join(sorted(lexicon.words("speech_verbs.txt")))
+    return lexicon.alternation("speech_verbs.txt")
 
 
 def _speaker_after(

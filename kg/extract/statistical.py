@@ -38,9 +38,7 @@ _ENTITY_TYPES = {
 # one of these (a car model as PRODUCT, a film title as WORK_OF_ART) is dropped.
 _NOT_ENTITIES = frozenset({"PRODUCT", "WORK_OF_ART", "EVENT", "LAW", "LANGUAGE"})
 _LEADING_ARTICLE = re.compile(r"^(?:the|The)\s+")
-_LEADING_HONORIFIC = re.compile(
-    rf"(?:{'|'.join(sorted(lexicon.words('honorifics.txt')))})\.?\s+(?=[A-Z])"
-)
+_LEADING_HONORIFIC = re.compile(rf"(?:{lexicon.alternation('honorifics.txt')})\.?\s+(?=[A-Z])")
 _BRACKET = re.compile(r"\s*\(")
 _PERSON_BREAK = re.compile(r"\s*\(|['’]s\s")
 # A full stop ends a name only when it is no abbreviation's last dot ("U.S.").
@@ -326,9 +324,9 @@ _COMPANY_AFTER = re.compile(
     r"spokes(?:man|woman|person)|said\s+it|says\s+it|owns|bought|sold|announced)\b"
 )
 _COMPANY_BEFORE = re.compile(
-    rf"\b(?:shares\s+in|stake\s+in|control\s+(?:of|over)|(?:{'|'.join(sorted(lexicon.words('org_common_nouns.txt')))}))\s+$"
+    rf"\b(?:shares\s+in|stake\s+in|control\s+(?:of|over)|(?:{lexicon.alternation('org_common_nouns.txt')}))\s+$"
 )
-_PERSON_BEFORE = re.compile(rf"\b(?:{'|'.join(sorted(lexicon.words('honorifics.txt')))})\.?\s+$")
+_PERSON_BEFORE = re.compile(rf"\b(?:{lexicon.alternation('honorifics.txt')})\.?\s+$")
 
 
 def _person_context(text: str, value: str, mentions: list[ModelName]) -> bool:
