@@ -89,7 +89,12 @@ def _table_names() -> list[str]:
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    return lookup_arguments(__doc__)
+
+
+def lookup_arguments(doc: str | None) -> argparse.Namespace:
+    """--loads and --lookups, shared by the table benchmarks (gazetteer, names)."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     parser.add_argument("--loads", type=int, default=10, help="times the table is read afresh")
     parser.add_argument("--lookups", type=int, default=100_000, help="lookups timed after")
     return parser.parse_args()

@@ -7,7 +7,6 @@ it on the first lookup, and how long a lookup takes after. Not a test: it prints
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # measure the checkout's kg, installed or not
 
+from gazetteer import lookup_arguments  # noqa: E402
+
 from kg.extract import lexicon  # noqa: E402
 
 # Names that are in the table and words that are not, as the extractor would ask about them.
@@ -23,7 +24,7 @@ WORDS = ("Jean-Claude", "Małgorzata", "Joaquín", "Subramanian", "Kwasi", "Petr
 
 
 def main() -> int:
-    args = _arguments()
+    args = lookup_arguments(__doc__)
     loads = [_load_seconds() for _ in range(args.loads)]
     per_lookup = _lookup_seconds(args.lookups)
     table = ROOT / "kg" / "data" / "given_names_world.txt"
@@ -50,13 +51,6 @@ def _lookup_seconds(lookups: int) -> float:
     for word in words:
         lexicon.is_given_name(word)
     return (time.perf_counter() - start) / lookups
-
-
-def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--loads", type=int, default=10, help="times the table is read afresh")
-    parser.add_argument("--lookups", type=int, default=100_000, help="lookups timed after")
-    return parser.parse_args()
 
 
 if __name__ == "__main__":
