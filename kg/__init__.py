@@ -58,6 +58,7 @@ from kg.model import (
     Record,
     Span,
 )
+from kg.packaged import installed_version
 from kg.readback import record_from_graph
 from kg.record import read_record, write_record
 from kg.reports import ReportFormat, format_run
@@ -65,6 +66,8 @@ from kg.serialize import Format, serialize_graph, write_outputs
 from kg.sparql import QueryResult, RdfTerm, ResultFormat, format_result, query, read_query
 from kg.validate import Finding, ValidationReport, format_report, validate_graph
 from kg.view import Page, PageSummary, read_page, render_index, render_page, write_views
+
+__version__ = installed_version()
 
 __all__ = [
     "Article",

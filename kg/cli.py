@@ -48,6 +48,7 @@ from kg.files import write_atomic
 from kg.link import Links, link_record, read_links
 from kg.loader import PROTOCOLS, LoadReport, load, plural
 from kg.mapping import DEFAULT_BASE, check_base
+from kg.packaged import DISTRIBUTION, installed_version
 from kg.progress import MODES, progress_display
 from kg.record import read_record, write_record
 from kg.reports import ReportFormat, format_run
@@ -424,6 +425,9 @@ def _parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "--version", action="version", version=f"kg ({DISTRIBUTION}) {installed_version()}"
+    )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     build_cmd = _command(
@@ -474,7 +478,7 @@ def _parser() -> argparse.ArgumentParser:
         "--dask",
         metavar="ADDRESS",
         help="build on a Dask cluster: its scheduler (tcp://HOST:PORT), or local for -j "
-        "processes here (default one per CPU); writes shards; needs pip install 'kg[dask]'",
+        "processes here (default one per CPU); writes shards; needs pip install 'kg-news[dask]'",
     )
     build_cmd.add_argument(
         "--progress",
@@ -661,7 +665,7 @@ def _engine_option(sub: argparse.ArgumentParser) -> None:
         "--shacl-engine",
         choices=ENGINES,
         help="pyshacl (the default, the reference) or turbo (pyshacl-turbo: the same findings, "
-        "about ten times sooner; pip install 'kg[turbo]'); default: $KG_SHACL_ENGINE",
+        "about ten times sooner; pip install 'kg-news[turbo]'); default: $KG_SHACL_ENGINE",
     )
 
 

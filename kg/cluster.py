@@ -3,7 +3,7 @@
     >>> with dask_cluster("tcp://10.0.0.5:8786", workers=2) as cluster:   # doctest: +SKIP
     ...     results = list(cluster_map(cluster, build_one, items))
 
-Dask is an optional extra (`pip install 'kg[dask]'`), imported here and only when asked for.
+Dask is an optional extra (`pip install 'kg-news[dask]'`), imported here and only when asked for.
 Tasks name kg's functions rather than carry their code, so every worker needs kg installed,
 the same version as the client. The scheduler's address is `tcp://HOST:PORT` (any scheme
 `distributed` knows); `local` starts a `LocalCluster` of `workers` processes on this machine.
@@ -24,7 +24,7 @@ from kg.errors import ClusterError, InputError, KgError
 from kg.workers import executor_map
 
 LOCAL = "local"
-MISSING_EXTRA = "--dask needs the dask extra: pip install 'kg[dask]'"
+MISSING_EXTRA = "--dask needs the dask extra: pip install 'kg-news[dask]'"
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -6,8 +6,20 @@ package (`kg/resources/`), so a plain, non-editable `pip install .` finds them t
 
 from __future__ import annotations
 
-from importlib import resources
+from importlib import metadata, resources
 from importlib.resources.abc import Traversable
+
+# The name on PyPI: `kg` there is another project. The command and the import package are `kg`.
+DISTRIBUTION = "kg-news"
+
+
+def installed_version() -> str:
+    """kg's version from the installed distribution's metadata; "0+unknown" when kg runs from a
+    checkout that is not installed (PEP 440 still parses it)."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 def packaged_file(folder: str, name: str) -> Traversable:

@@ -19,14 +19,13 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from enum import Enum
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from kg.conformance import FileFinding, FileResult, ValidationRun, at_or_above
 from kg.errors import InputError
+from kg.packaged import installed_version
 from kg.vocab import PREFIXES
 
 REPORT_VERSION = "1"
@@ -153,7 +152,7 @@ def _json(run: ValidationRun, fail_on: str) -> str:
     counts = run.counts()
     data = {
         "version": REPORT_VERSION,
-        "tool": {"name": "kg", "version": kg_version()},
+        "tool": {"name": "kg", "version": installed_version()},
         "failOn": fail_on,
         "failed": run.failed(fail_on),
         "summary": {
@@ -178,15 +177,6 @@ def _json_file(result: FileResult) -> dict[str, Any]:
         "findings": len(result.findings),
         "seconds": round(result.seconds, 3),
     }
-
-
-@cache
-def kg_version() -> str:
-    """kg's version as installed, or "unknown" when run from a checkout that is not."""
-    try:
-        return metadata.version("kg")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 # --- JUnit XML -----------------------------------------------------------------------------------
@@ -269,7 +259,7 @@ def _sarif(run: ValidationRun, fail_on: str) -> str:
                 "tool": {
                     "driver": {
                         "name": "kg",
-                        "version": kg_version(),
+                        "version": installed_version(),
                         "rules": [_sarif_rule(rule) for rule in rule_ids],
                     }
                 },

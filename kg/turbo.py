@@ -4,7 +4,7 @@ pySHACL stays kg's reference engine. pyshacl-turbo finds the same results (the d
 test in tests/test_turbo.py checks every field of every finding on the shared articles and the
 broken-graph fixtures) about ten times sooner, but words its own messages where a shape has no
 `sh:message`; those are rewritten here by pySHACL's own message code, so a report reads the same
-whichever engine wrote it. Installed with `pip install 'kg[turbo]'`.
+whichever engine wrote it. Installed with `pip install 'kg-news[turbo]'`.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def _compile(shapes: Graph, where: str) -> Any:
             import pyshacl_turbo
         except ImportError as exc:
             raise ShapesError(
-                "the turbo SHACL engine needs pyshacl-turbo: pip install 'kg[turbo]'"
+                "the turbo SHACL engine needs pyshacl-turbo: pip install 'kg-news[turbo]'"
             ) from exc
         try:
             compiled = pyshacl_turbo.compile_shapes(shapes)

@@ -12,6 +12,7 @@ import re
 import shlex
 import subprocess
 import sys
+import sysconfig
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -250,3 +251,67 @@ def test_kg_view_files_ship_in_the_wheel() -> None:
     ]
     for name in [*files, "data/view_kinds.tsv", "data/link_names.tsv"]:
         assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
+
+
+# --- the distribution ----------------------------------------------------------------------------
+
+
+def project() -> dict[str, Any]:
+    return dict(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"])
+
+
+def test_distribution_is_kg_news_and_reports_its_version() -> None:
+    # `kg` on PyPI is another project: kg is published as kg-news, its command and package `kg`.
+    from importlib import metadata
+
+    import kg
+
+    assert project()["name"] == "kg-news"
+    assert metadata.version("kg-news") == project()["version"] == kg.__version__
+    shown = subprocess.run(["kg", "--version"], capture_output=True, text=True, check=True)
+    assert shown.stdout.split() == ["kg", "(kg-news)", project()["version"]]
+
+
+def test_no_message_or_doc_installs_the_other_projects_kg() -> None:
+    # `pip install kg` / 'kg[extra]' would install the unrelated KEGG tool.
+    wrong = re.compile(r"pip install\s+(?:-\S+\s+)*['\"]?kg(?:\[|['\"\s]|$)")
+    texts = [*ROOT.glob("kg/**/*.py"), *ROOT.glob("docs/*.md"), ROOT / "README.md", ACTION]
+    offenders = [str(path) for path in texts if wrong.search(path.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_examples_pin_a_released_version() -> None:
+    version = project()["version"]
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## [{version}]" in changelog
+    pins = re.findall(
+        r"(?:rev:|@)\s*(v\d+\.\d+\.\d+)", (ROOT / "README.md").read_text() + ACTION.read_text()
+    )
+    assert pins and set(pins) == {f"v{version}"}
+
+
+def test_a_typed_caller_type_checks_against_kg(tmp_path: Path) -> None:
+    # py.typed marks kg as typed (PEP 561); without it mypy says `import-untyped`.
+    from importlib import metadata
+
+    site = [sysconfig.get_paths()["purelib"]]
+    (installed,) = metadata.distributions(name="kg-news", path=site)
+    if any(path.name.startswith("__editable__") for path in installed.files or []):
+        # An editable install is an import hook, which mypy does not follow. CI installs kg
+        # regularly (.ci/run), so this runs there.
+        pytest.skip("kg-news is installed editable; mypy sees only a regular install")
+    caller = tmp_path / "caller.py"
+    caller.write_text(
+        "import kg\n\n"
+        "result: kg.Result = kg.build('article.txt')\n"
+        "conforms: bool = result.report.conforms\n",
+        encoding="utf-8",
+    )
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(caller)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert checked.returncode == 0, checked.stdout
+    assert "import-untyped" not in checked.stdout
