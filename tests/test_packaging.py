@@ -284,9 +284,8 @@ def test_examples_pin_a_released_version() -> None:
     version = project()["version"]
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"## [{version}]" in changelog
-    pins = re.findall(
-        r"(?:rev:|@)\s*(v\d+\.\d+\.\d+)", (ROOT / "README.md").read_text() + ACTION.read_text()
-    )
+    examples = (ROOT / "docs" / "validating.md").read_text(encoding="utf-8") + ACTION.read_text()
+    pins = re.findall(r"(?:rev:|@)\s*(v\d+\.\d+\.\d+)", examples)
     assert pins and set(pins) == {f"v{version}"}
 
 
