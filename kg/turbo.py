@@ -1,14 +1,16 @@
-"""The optional fast SHACL engine: pyshacl-turbo (Rust), reporting what pySHACL reports.
+"""The fast SHACL engine, kg's default: pyshacl-turbo (Rust), reporting what pySHACL reports.
 
 pySHACL stays kg's reference engine. pyshacl-turbo finds the same results (the differential
 test in tests/test_turbo.py checks every field of every finding on the shared articles and the
 broken-graph fixtures) about ten times sooner, but words its own messages where a shape has no
 `sh:message`; those are rewritten here by pySHACL's own message code, so a report reads the same
-whichever engine wrote it. Installed with `pip install 'kg-news[turbo]'`.
+whichever engine wrote it. A dependency of kg; where it cannot be imported (a platform without
+its wheel), kg validates with pySHACL and says so once (`available`).
 """
 
 from __future__ import annotations
 
+import logging
 import weakref
 from functools import cache
 from typing import Any
@@ -20,6 +22,22 @@ from rdflib.term import Node
 from kg.errors import ShapesError
 
 _compiled: weakref.WeakKeyDictionary[Graph, Any] = weakref.WeakKeyDictionary()
+
+
+@cache
+def available() -> bool:
+    """Whether pyshacl-turbo imports here; if not, one line on kg's logger (stderr when the
+    caller configured no logging), once per process."""
+    try:
+        import pyshacl_turbo  # noqa: F401
+    except ImportError as exc:
+        logging.getLogger("kg").warning(
+            "kg: the turbo SHACL engine is not available (%s); validating with pySHACL, "
+            "the same findings, slower",
+            exc,
+        )
+        return False
+    return True
 
 
 def validate(graph: Graph, shapes: Graph, where: str) -> tuple[bool, Graph]:
@@ -57,7 +75,8 @@ def _compile(shapes: Graph, where: str) -> Any:
             import pyshacl_turbo
         except ImportError as exc:
             raise ShapesError(
-                "the turbo SHACL engine needs pyshacl-turbo: pip install 'kg-news[turbo]'"
+                f"the turbo SHACL engine cannot be imported ({exc}): reinstall kg-news, "
+                "or use --shacl-engine pyshacl"
             ) from exc
         try:
             compiled = pyshacl_turbo.compile_shapes(shapes)

@@ -87,9 +87,13 @@ def validate_graph(
     """Validate a graph against the kg shapes (or `shapes`); raises `ShapesError` if the engine
     cannot run. `ontology` is mixed into the data for `inference` (pySHACL's `ont_graph`).
 
-    `engine` is pySHACL (the default, the reference) or "turbo" (pyshacl-turbo, the same
-    findings sooner, see `kg.turbo`); None reads `KG_SHACL_ENGINE`.
+    `engine` is "turbo" (pyshacl-turbo, see `kg.turbo`) or "pyshacl" (the reference: the same
+    findings, slower); None reads `KG_SHACL_ENGINE`, else turbo where it imports, except that
+    inference and an ontology need pySHACL.
     """
+    needs_pyshacl = inference != "none" or ontology is not None
+    if engine is None and not os.environ.get(ENGINE_VARIABLE) and needs_pyshacl:
+        engine = "pyshacl"
     engine = engine or default_engine()
     shapes_graph = _read_shapes() if shapes is None else shapes
     where = SHAPES_FILE if shapes is None else "the shapes"
@@ -129,8 +133,9 @@ def validate_graph(
 
 
 def default_engine() -> Engine:
-    """The SHACL engine `KG_SHACL_ENGINE` names: pyshacl (unset) or turbo."""
-    name = os.environ.get(ENGINE_VARIABLE) or "pyshacl"
+    """The SHACL engine `KG_SHACL_ENGINE` names; unset, turbo where pyshacl-turbo imports, else
+    pySHACL (saying so once, see `kg.turbo.available`)."""
+    name = os.environ.get(ENGINE_VARIABLE) or ("turbo" if turbo.available() else "pyshacl")
     for engine in ENGINES:
         if name == engine:
             return engine

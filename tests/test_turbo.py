@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,8 +17,6 @@ from kg.api import build, extract_file
 from kg.errors import InputError
 from kg.mapping import map_record
 from kg.validate import ENGINE_VARIABLE, ValidationReport, default_engine, validate_graph
-
-pytest.importorskip("pyshacl_turbo", reason="the turbo extra is not installed")
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ["build", str(ROOT / "examples" / "xiongan-innovation.txt")]
@@ -75,6 +75,37 @@ def test_engine_from_the_environment(graph: Graph, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(ENGINE_VARIABLE, "jena")
     with pytest.raises(InputError, match="KG_SHACL_ENGINE='jena': no such SHACL engine"):
         validate_graph(graph)
+
+
+def test_turbo_is_the_default_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENGINE_VARIABLE, raising=False)
+    assert default_engine() == "turbo"
+
+
+def test_without_turbo_kg_falls_back_to_pyshacl_and_says_so_once() -> None:
+    # A platform where pyshacl-turbo cannot be imported: None in sys.modules makes `import` fail.
+    script = (
+        "import sys; sys.modules['pyshacl_turbo'] = None\n"
+        "from kg.api import build\n"
+        "for _ in range(2):\n"
+        f"    assert build({str(ARTICLES[-1])!r}, extractor='rules').conforms\n"
+        "from kg.validate import default_engine; print(default_engine())\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "pyshacl"
+    (line,) = ran.stderr.splitlines()
+    assert line.startswith("kg: the turbo SHACL engine is not available (")
+    assert "validating with pySHACL" in line
+
+
+def test_default_engine_validates_with_inference_through_pyshacl(
+    graph: Graph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENGINE_VARIABLE, raising=False)
+    assert validate_graph(graph, inference="rdfs") == validate_graph(
+        graph, engine="pyshacl", inference="rdfs"
+    )
 
 
 def test_turbo_refuses_inference(graph: Graph) -> None:

@@ -339,7 +339,7 @@ def test_pyshacl_failure_is_a_kg_error(graph: Graph, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(pyshacl, "validate", broken)
     with pytest.raises(ShapesError, match="pySHACL could not validate") as caught:
-        validate_graph(graph)
+        validate_graph(graph, engine="pyshacl")
     assert isinstance(caught.value, KgError)
     assert caught.value.exit_code == 3
 
