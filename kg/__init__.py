@@ -22,7 +22,7 @@ from kg.api import (
     write_result,
     write_results,
 )
-from kg.conformance import FileFinding, FileResult, Passage, ValidationRun, validate_files
+from kg.conformance import FileFinding, FileResult, Passage, Skipped, ValidationRun, validate_files
 from kg.consistency import Inconsistency, check_consistency
 from kg.corpus import ArticleOutcome, CorpusReport, build_corpus, format_corpus_report
 from kg.errors import (
@@ -111,6 +111,7 @@ __all__ = [
     "ResultFormat",
     "Score",
     "ShapesError",
+    "Skipped",
     "Span",
     "StoreError",
     "ValidationFailure",

@@ -31,7 +31,7 @@ from typing import NoReturn
 
 from kg.api import Result, build, build_record, extract_file, write_results
 from kg.cluster import LOCAL
-from kg.conformance import FAIL_ON, INFERENCE, ValidationRun, validate_files
+from kg.conformance import FAIL_ON, INFERENCE, ValidationRun, input_format_name, validate_files
 from kg.consistency import check_consistency
 from kg.corpus import DEFAULT_SHARD_SIZE, ArticleOutcome, build_corpus, format_corpus_report
 from kg.errors import InputError, KgError, StoreError, ValidationFailure
@@ -50,8 +50,9 @@ from kg.loader import PROTOCOLS, LoadReport, load, plural
 from kg.mapping import DEFAULT_BASE, check_base
 from kg.packaged import DISTRIBUTION, installed_version
 from kg.progress import MODES, progress_display
+from kg.rdfinput import input_formats
 from kg.record import read_record, write_record
-from kg.reports import ReportFormat, format_run
+from kg.reports import ReportFormat, format_run, visible
 from kg.serialize import Format
 from kg.server import DEFAULT_BIND, DEFAULT_PORT, serve
 from kg.sparql import DEFAULT_TIMEOUT, ResultFormat, format_result, query, read_query
@@ -325,12 +326,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
         schema=args.schema,
         ontology=args.ontology,
         inference=args.inference,
+        input_format=args.input_format,
         jobs=args.jobs or default_workers(),
         progress=_progress if sys.stderr.isatty() else None,
     )
+    for skipped in run.skipped:
+        _say(f"skipped {skipped.file}: {skipped.reason}")
     to_terminal = args.output is None and sys.stdout.isatty()
     colour = to_terminal and args.format is ReportFormat.TEXT and not os.environ.get("NO_COLOR")
-    report = format_run(run, args.format, fail_on=args.fail_on, color=colour)
+    report = format_run(run, args.format, fail_on=args.fail_on, color=colour, timings=args.timings)
     if args.output is not None:
         write_atomic(args.output, report.encode("utf-8"))
     else:
@@ -368,8 +372,9 @@ def _print_paths(paths: Sequence[Path]) -> None:
 
 
 def _say(message: str) -> None:
+    # File names and data reach these lines: no control character goes to the terminal raw.
     for line in message.splitlines():
-        print(f"kg: {line}", file=sys.stderr)
+        print(f"kg: {visible(line)}", file=sys.stderr)
 
 
 def _format(value: str) -> Format:
@@ -892,7 +897,16 @@ def _validate_command(commands: argparse._SubParsersAction[_Parser]) -> None:
         nargs="+",
         type=Path,
         metavar="PATH",
-        help="files (.ttl .nt .nq .trig .jsonld .rdf, .json records) or folders (recursively)",
+        help="files (.ttl .nt .nq .trig .jsonld .n3, RDF/XML .rdf .owl .xml; .json records) or "
+        "folders (recursively; other files are listed as skipped)",
+    )
+    sub.add_argument(
+        "--input-format",
+        type=_input_format,
+        metavar="FORMAT",
+        help="read every file as FORMAT whatever its extension: "
+        + ", ".join(fmt.name for fmt in input_formats())
+        + " (or rdflib's other names: ttl, ntriples, rdf, ...)",
     )
     sub.add_argument(
         "--shapes",
@@ -922,7 +936,14 @@ def _validate_command(commands: argparse._SubParsersAction[_Parser]) -> None:
         type=_report_format,
         default=ReportFormat.TEXT,
         metavar="FMT",
-        help="text (default), json, junit, sarif",
+        help="text (default), json, junit, sarif, shacl (a sh:ValidationReport in Turtle; "
+        "alias ttl)",
+    )
+    sub.add_argument(
+        "--timings",
+        action="store_true",
+        help="put the seconds each file took in the report (then runs differ; without it the "
+        "same files give the same report)",
     )
     sub.add_argument(
         "--output",
@@ -944,6 +965,13 @@ def _validate_command(commands: argparse._SubParsersAction[_Parser]) -> None:
         metavar="N",
         help="validate in N processes (default 1; 0: one per CPU)",
     )
+
+
+def _input_format(value: str) -> str:
+    try:
+        return input_format_name(value)
+    except KgError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _report_format(value: str) -> ReportFormat:

@@ -4,8 +4,10 @@
     >>> run.failed("violation"), run.summary()                  # doctest: +SKIP
     (False, 'validated 2 files (1246 triples) in 0.61 s: 0 violations, 0 warnings, 0 infos')
 
-Files: .ttl .nt .nq .trig .jsonld .rdf (RDF/XML) and .json (kg records, or any JSON checked
-against `schema`); folders are read recursively, hidden names skipped. Each file goes through
+Files: RDF (.ttl .nt .nq .trig .jsonld .n3, RDF/XML in .rdf .owl .xml: see `kg.rdfinput`, or
+any file in the syntax `input_format` names) and .json (kg records, or any JSON checked against
+`schema`); folders are read recursively, hidden names skipped, and every other file is listed in
+the run's `skipped` with its reason. Each file goes through
 four checks, in order, and a check runs only when those before it found no violation, so one
 cause is reported once (a JSON-LD file without a name fails SHACL and is not reported again by
 the JSON Schema):
@@ -53,6 +55,16 @@ from kg.errors import BrokenShapes, InputError, ShapesError
 from kg.files import read_input
 from kg.loader import plural
 from kg.packaged import packaged_file
+from kg.rdfinput import (
+    JSON_EXTENSION,
+    InputFormat,
+    by_extension,
+    extension,
+    input_format,
+    rdf_extensions,
+    skip_reason,
+    sniffed,
+)
 from kg.record import SCHEMA_FILE as RECORD_SCHEMA_FILE
 from kg.record import read_schema as read_record_schema
 from kg.record import record_problems
@@ -80,16 +92,7 @@ SEVERITIES = ("Violation", "Warning", "Info")
 FAIL_ON = ("violation", "warning", "info")
 INFERENCE = ("none", "rdfs")
 
-_RDF_FORMATS = {
-    "ttl": pyoxigraph.RdfFormat.TURTLE,
-    "nt": pyoxigraph.RdfFormat.N_TRIPLES,
-    "nq": pyoxigraph.RdfFormat.N_QUADS,
-    "trig": pyoxigraph.RdfFormat.TRIG,
-    "jsonld": pyoxigraph.RdfFormat.JSON_LD,
-    "rdf": pyoxigraph.RdfFormat.RDF_XML,
-}
-_SUFFIXES = (*_RDF_FORMATS, "json")
-_EXPECTED = ", ".join(f".{s}" for s in sorted(_SUFFIXES))
+_EXPECTED = ", ".join(f".{s}" for s in sorted((*rdf_extensions(), JSON_EXTENSION)))
 _JSONLD_SCHEMA_FILE = "jsonld.schema.json"
 
 
@@ -166,11 +169,21 @@ class FileResult:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A file found in a folder and not validated, and why: `not an RDF file (extension .md)`."""
+
+    file: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ValidationRun:
-    """Every file of a `validate_files` run, in the order found, and the time it took."""
+    """Every file of a `validate_files` run, in the order found, the files of the folders given
+    that were not validated, and the time it took."""
 
     files: tuple[FileResult, ...]
     seconds: float
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def findings(self) -> list[FileFinding]:
@@ -188,12 +201,16 @@ class ValidationRun:
         """Whether any finding is at or above `fail_on` ("violation", "warning" or "info")."""
         return any(at_or_above(f.severity, fail_on) for f in self.findings)
 
-    def summary(self) -> str:
-        """One line: `validated 9 files (1246 triples) in 0.61 s: 8 violations, 0 warnings, ...`."""
+    def summary(self, *, timed: bool = True) -> str:
+        """One line: `validated 9 files (1246 triples) in 0.61 s: 8 violations, 0 warnings, ...`,
+        then `; skipped 2 files` when some were. `timed=False` leaves out the seconds (a report
+        that is the same bytes every run)."""
         counts = ", ".join(plural(n, s.lower()) for s, n in self.counts().items())
+        took = f" in {self.seconds:.2f} s" if timed else ""
+        skipped = f"; skipped {plural(len(self.skipped), 'file')}" if self.skipped else ""
         return (
-            f"validated {plural(len(self.files), 'file')} ({plural(self.triples, 'triple')}) "
-            f"in {self.seconds:.2f} s: {counts}"
+            f"validated {plural(len(self.files), 'file')} ({plural(self.triples, 'triple')})"
+            f"{took}: {counts}{skipped}"
         )
 
 
@@ -216,6 +233,7 @@ class _Options:
     schema: Path | None
     ontology: Path | None
     inference: Inference
+    input_format: str | None  # a name `kg.rdfinput.input_format` knows, or None: by extension
 
 
 Progress = Callable[[int, int], None]
@@ -228,6 +246,7 @@ def validate_files(
     schema: str | Path | None = None,
     ontology: str | Path | None = None,
     inference: str = "none",
+    input_format: str | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
 ) -> ValidationRun:
@@ -235,7 +254,9 @@ def validate_files(
 
     `shapes` (files or folders) replace kg's shapes; `ontology` is added to the data for
     `inference` ("none" or "rdfs"); `schema` is the JSON Schema for .json files that are not
-    kg records. `jobs` > 1 validates in that many processes (spawned, so a script calling this
+    kg records. `input_format` ("turtle", "xml", "n3", ...: `kg.rdfinput`) reads every file in
+    that syntax whatever its extension: the files named, and those of the folders that would be
+    validated. `jobs` > 1 validates in that many processes (spawned, so a script calling this
     guards its entry point with `if __name__ == "__main__":`); the findings are the same.
     `progress(done, total)` is called after each file.
     """
@@ -249,11 +270,17 @@ def validate_files(
         schema=None if schema is None else Path(schema),
         ontology=None if ontology is None else Path(ontology),
         inference=inference,  # type: ignore[arg-type]
+        input_format=None if input_format is None else input_format_name(input_format),
     )
-    files = find_files(paths)
+    found = find_files(paths, any_extension=input_format is not None)
     _verify(_checker(options))  # broken shapes stop the run before any file is read
-    results = list(_run(files, options, jobs, progress))
-    return ValidationRun(tuple(results), time.monotonic() - started)
+    results = list(_run(found.files, options, jobs, progress))
+    return ValidationRun(tuple(results), time.monotonic() - started, found.skipped)
+
+
+def input_format_name(name: str) -> str:
+    """The canonical name of an input format (`ttl` -> `turtle`); `InputError` if unknown."""
+    return input_format(name).name
 
 
 def _as_list(value: Iterable[str | Path] | str | Path | None) -> list[Path]:
@@ -285,37 +312,62 @@ def _reporting(
 
 def _check_job(job: tuple[_Options, Path]) -> FileResult:
     options, path = job
-    return _check_file(path, _checker(options))
+    given = None if options.input_format is None else input_format(options.input_format)
+    return _check_file(path, _checker(options), given)
 
 
-def find_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The files named, and the files kg validates in the folders named (recursively, sorted)."""
+@dataclass(frozen=True)
+class Found:
+    """The files to validate, in order, and the files of the folders given that are not."""
+
+    files: list[Path]
+    skipped: tuple[Skipped, ...]
+
+
+def find_files(paths: Iterable[str | Path], *, any_extension: bool = False) -> Found:
+    """The files named, and the files kg validates in the folders named (recursively, sorted),
+    with the folders' other files and why they are skipped. A file named must be RDF or JSON by
+    its extension, unless `any_extension` (an input format is given)."""
     files: list[Path] = []
+    skipped: list[Skipped] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if _is_wanted(p, path, _SUFFIXES))
-            if not found:
-                raise InputError(f"{path}: no files to validate in this folder ({_EXPECTED})")
-            files.extend(found)
+            found = _folder_files(path)
+            reasons = {p: skip_reason(p) for p in found}
+            wanted = [p for p in found if reasons[p] is None]
+            skipped += [Skipped(str(p), r) for p, r in reasons.items() if r is not None]
+            if not wanted:
+                raise InputError(
+                    f"{path}: no files to validate in this folder ({_EXPECTED}; "
+                    f"{plural(len(found), 'other file')})"
+                )
+            files.extend(wanted)
         elif path.is_file():
-            if _suffix(path) not in _SUFFIXES:
-                raise InputError(f"{path}: not a file kg validates (expected {_EXPECTED})")
+            if not any_extension and by_extension(path) is None and not _is_json(path):
+                raise InputError(
+                    f"{path}: not a file kg validates (expected {_EXPECTED}, or name its RDF "
+                    "syntax with --input-format)"
+                )
             files.append(path)
         else:
             raise InputError(f"{path}: no such file or folder")
     if not files:
         raise InputError(f"no files to validate (expected files or folders of {_EXPECTED})")
-    return list(dict.fromkeys(files))
+    return Found(list(dict.fromkeys(files)), tuple(dict.fromkeys(skipped)))
 
 
-def _is_wanted(path: Path, top: Path, suffixes: Sequence[str]) -> bool:
-    # Hidden names are skipped: kg's atomic writes stage files as `.name.*.tmp`, and .git.
-    hidden = any(part.startswith(".") for part in path.relative_to(top).parts)
-    return not hidden and _suffix(path) in suffixes and path.is_file()
+def _folder_files(top: Path) -> list[Path]:
+    """The files in a folder and below, sorted, but for hidden names: kg's atomic writes stage
+    files as `.name.*.tmp`, and .git."""
+    return sorted(
+        p
+        for p in top.rglob("*")
+        if not any(part.startswith(".") for part in p.relative_to(top).parts) and p.is_file()
+    )
 
 
-def _suffix(path: Path) -> str:
-    return path.suffix.lstrip(".").lower()
+def _is_json(path: Path) -> bool:
+    return extension(path) == JSON_EXTENSION
 
 
 # --- shapes, schema, ontology --------------------------------------------------------------------
@@ -374,7 +426,11 @@ def _shapes_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if _is_wanted(p, path, tuple(_RDF_FORMATS)))
+            found = [
+                p
+                for p in _folder_files(path)
+                if by_extension(p) is not None and skip_reason(p) is None
+            ]
             if not found:
                 raise BrokenShapes(f"{path}: no shapes files in this folder (RDF: .ttl, ...)")
             files.extend(found)
@@ -394,13 +450,14 @@ def _read_shapes(paths: Sequence[Path]) -> Graph:
 
 def _read_rdf(path: Path) -> Graph:
     """Shapes or an ontology, read with the same safety as data; any problem is `BrokenShapes`."""
-    if _suffix(path) not in _RDF_FORMATS:
-        raise BrokenShapes(f"{path}: not an RDF file (expected {', '.join(_RDF_FORMATS)})")
+    fmt = by_extension(path)
+    if fmt is None:
+        raise BrokenShapes(f"{path}: not an RDF file (expected {', '.join(rdf_extensions())})")
     try:
         data = read_input(path, "an RDF file")
     except InputError as exc:
         raise BrokenShapes(str(exc)) from exc
-    parsed = _parse_rdf(path, data)
+    parsed = _parse_rdf(path, data, sniffed(fmt, data))
     if isinstance(parsed, _Refusal):
         where = f"{path}:{parsed.line}:{parsed.column}" if parsed.line else str(path)
         raise BrokenShapes(f"{where}: {parsed.message}")
@@ -430,22 +487,25 @@ def _jsonld_validator() -> Draft202012Validator:
 # --- one file ------------------------------------------------------------------------------------
 
 
-def _check_file(path: Path, checker: _Checker) -> FileResult:
-    """Validate one file; raises only when it cannot be read (`InputError`)."""
+def _check_file(path: Path, checker: _Checker, given: InputFormat | None = None) -> FileResult:
+    """Validate one file, in the syntax `given` or its extension names; raises only when it
+    cannot be read (`InputError`)."""
     started = time.monotonic()
     data = read_input(path, "a file to validate")
     name = str(path)
-    if _suffix(path) == "json":
+    fmt = given or by_extension(path)
+    if fmt is None:
         kind, triples, findings = _check_json(name, data, checker)
     else:
-        kind, triples, findings = _check_rdf(path, name, data, checker)
+        fmt = fmt if given else sniffed(fmt, data)
+        kind, triples, findings = _check_rdf(path, name, data, fmt, checker)
     return FileResult(name, kind, triples, tuple(findings), time.monotonic() - started)
 
 
 def _check_rdf(
-    path: Path, name: str, data: bytes, checker: _Checker
+    path: Path, name: str, data: bytes, fmt: InputFormat, checker: _Checker
 ) -> tuple[str, int, list[FileFinding]]:
-    parsed = _parse_rdf(path, data)
+    parsed = _parse_rdf(path, data, fmt)
     if isinstance(parsed, _Refusal):
         return "rdf", 0, [parsed.finding(name)]
     article = _article(parsed.graph)
@@ -518,8 +578,8 @@ class _Parsed:
     document: Any = None  # JSON-LD: the JSON, for the JSON Schema
 
 
-def _parse_rdf(path: Path, data: bytes) -> _Parsed | _Refusal:
-    fmt = _RDF_FORMATS[_suffix(path)]
+def _parse_rdf(path: Path, data: bytes, input_format: InputFormat) -> _Parsed | _Refusal:
+    fmt = input_format.syntax
     if not data.strip():
         return _Refusal(EMPTY, "empty file (expected RDF)", 1, 1)
     text = data.decode("utf-8", errors="replace")
@@ -547,6 +607,10 @@ def _parse_rdf(path: Path, data: bytes) -> _Parsed | _Refusal:
         return _Refusal(SYNTAX, _syntax_message(exc), exc.lineno, exc.offset)
     except (OSError, ValueError) as exc:
         return _Refusal(SYNTAX, f"cannot parse ({exc})")
+    if fmt == pyoxigraph.RdfFormat.N3:
+        # A formula's triples ({ ... } => { ... }) are quoted, not stated: rdflib keeps them
+        # out of the graph too.
+        quads = [q for q in quads if isinstance(q.graph_name, pyoxigraph.DefaultGraph)]
     if not quads:
         return _Refusal(EMPTY, "no triples (expected RDF data)", 1, 1)
     graph = _graph(quads)
@@ -593,19 +657,56 @@ def _graph(quads: list[pyoxigraph.Quad]) -> Graph | None:
     """The union of a file's graphs as an rdflib graph (pySHACL's input), or None for RDF 1.2
     triple terms."""
     graph = Graph()
+    labels = _blank_labels(quads)
     for quad in quads:
-        terms = (_term(quad.subject), _term(quad.predicate), _term(quad.object))
+        terms = (
+            _term(quad.subject, labels),
+            _term(quad.predicate, labels),
+            _term(quad.object, labels),
+        )
         if None in terms:
             return None
         graph.add(terms)  # type: ignore[arg-type]
     return graph
 
 
-def _term(term: Any) -> Node | None:
+# pyoxigraph's own labels: a random 128-bit number in hex, without leading zeros.
+_GENERATED_LABEL = re.compile(r"[0-9a-f]{16,32}")
+
+
+def _blank_labels(quads: list[pyoxigraph.Quad]) -> dict[str, str]:
+    """{label: label in the report} for every blank node of a file.
+
+    pyoxigraph keeps the labels a file writes (`_:alice`) and makes up random ones for the
+    nodes it does not name (`[ ... ]`, RDF/XML nodes without rdf:nodeID), so that findings
+    about them would differ from run to run: these are named `anon1`, `anon2`, ... in the order
+    the file first uses them (no label the file writes is taken). A label of 16 or more hex
+    digits written in the file is renamed too, which keeps it as deterministic.
+    """
+    seen = dict.fromkeys(
+        term.value
+        for quad in quads
+        for term in (quad.subject, quad.object)
+        if isinstance(term, pyoxigraph.BlankNode)
+    )
+    kept = {label for label in seen if not _GENERATED_LABEL.fullmatch(label)}
+    labels = {label: label for label in kept}
+    number = 0
+    for label in seen:
+        if label in kept:
+            continue
+        number += 1
+        while f"anon{number}" in kept:
+            number += 1
+        labels[label] = f"anon{number}"
+    return labels
+
+
+def _term(term: Any, labels: dict[str, str]) -> Node | None:
     if isinstance(term, pyoxigraph.NamedNode):
         return URIRef(term.value)
     if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
+        return BNode(labels[term.value])
     if isinstance(term, pyoxigraph.Literal):
         if term.language:
             return RdfLiteral(term.value, lang=term.language)
@@ -896,6 +997,9 @@ def _node_offset(parsed: _Parsed, iri: str | None) -> int | None:
     """
     if not iri:
         return None
+    if ":" not in iri:  # a blank node: where the file writes its label, if it does
+        found = re.search(rf"(?:_:|nodeID\s*=\s*\"){re.escape(iri)}(?![\w.-])", parsed.text)
+        return None if found is None else found.start()
     escaped = re.escape(iri)
     names = [f"<{escaped}>"]
     for prefix, namespace in parsed.prefixes.items():

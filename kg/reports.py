@@ -1,15 +1,23 @@
-"""Write a validation run for people and machines: text, JSON, JUnit XML and SARIF 2.1.0.
+"""Write a validation run for people and machines: text, JSON, JUnit XML, SARIF 2.1.0 and a
+SHACL validation report.
 
     >>> print(format_run(run, ReportFormat.TEXT))            # doctest: +SKIP
     tests/fixtures/validate/syntax-error.ttl
       5:1  Violation  A dot is expected at the end of statements  (kgc:syntax)
-    validated 9 files (375 triples) in 0.26 s: 8 violations, 0 warnings, 0 infos
+    validated 9 files (375 triples): 8 violations, 0 warnings, 0 infos
 
 - text: findings grouped by file, then the one-line summary; colour only when asked for.
 - json: described by `shapes/validation-report.schema.json`.
 - junit: a testcase per file, a `<failure>` per finding at or above `fail_on` (the others are
-  listed in its `<system-out>`), for CI test report views.
+  listed in its `<system-out>`), for CI test report views; a skipped testcase per file skipped.
 - sarif: SARIF 2.1.0 for code scanning; each rule's id is its shape IRI (or kg check IRI).
+- shacl: a standard `sh:ValidationReport` in Turtle, as pySHACL and Jena write, for tools that
+  read those; each result also says its file, line and column (`kgc:file` ...).
+
+Every format is the same bytes for the same files: no times unless `timings`, findings in a
+fixed order. No report writes a control character raw: data can hold any (a literal with ESC
+[2J would clear a terminal; most control characters cannot be written in XML 1.0 at all), so
+text, JUnit and messages show them as `\\u001b`, and JSON and Turtle use their own escapes.
 """
 
 from __future__ import annotations
@@ -23,7 +31,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from kg.conformance import FileFinding, FileResult, ValidationRun, at_or_above
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH, XSD, Namespace
+from rdflib.term import Node
+from rdflib.util import from_n3
+
+from kg.conformance import CHECKS, FileFinding, FileResult, ValidationRun, at_or_above
 from kg.errors import InputError
 from kg.packaged import installed_version
 from kg.vocab import PREFIXES
@@ -44,23 +57,27 @@ _COLOURS = {"Violation": "31", "Warning": "33", "Info": "34"}  # red, yellow, bl
 
 
 class ReportFormat(Enum):
-    """The formats of `kg validate --format`: `(name, file extension, media type)`."""
+    """The formats of `kg validate --format`: `(name, file extension, media type, other names)`."""
 
-    TEXT = ("text", "txt", "text/plain")
-    JSON = ("json", "json", "application/json")
-    JUNIT = ("junit", "xml", "application/xml")
-    SARIF = ("sarif", "sarif", "application/sarif+json")
+    TEXT = ("text", "txt", "text/plain", ())
+    JSON = ("json", "json", "application/json", ())
+    JUNIT = ("junit", "xml", "application/xml", ())
+    SARIF = ("sarif", "sarif", "application/sarif+json", ())
+    SHACL = ("shacl", "ttl", "text/turtle", ("ttl",))
 
-    def __init__(self, label: str, extension: str, media_type: str) -> None:
+    def __init__(
+        self, label: str, extension: str, media_type: str, aliases: tuple[str, ...]
+    ) -> None:
         self.label = label
         self.extension = extension
         self.media_type = media_type
+        self.aliases = aliases
 
     @classmethod
     def from_name(cls, name: str) -> ReportFormat:
         """`ReportFormat.from_name("sarif") is ReportFormat.SARIF`."""
         for fmt in cls:
-            if fmt.label == name.lower():
+            if name.lower() in (fmt.label, *fmt.aliases):
                 return fmt
         expected = ", ".join(fmt.label for fmt in cls)
         raise InputError(f"report format {name!r} not supported (expected: {expected})")
@@ -72,26 +89,53 @@ def format_run(
     *,
     fail_on: str = "violation",
     color: bool = False,
+    timings: bool = False,
 ) -> str:
-    """The run as text in `fmt`, ending in a newline. `color` is for text on a terminal."""
+    """The run as text in `fmt`, ending in a newline. `color` is for text on a terminal;
+    `timings` adds the seconds each file took (then two runs differ)."""
     at_or_above("Violation", fail_on)  # an unknown level is an InputError before anything else
     if fmt is ReportFormat.TEXT:
-        return _text(run, color)
-    return _WRITERS[fmt](run, fail_on)
+        return _text(run, color, timings)
+    return _WRITERS[fmt](run, fail_on, timings)
+
+
+# --- control characters --------------------------------------------------------------------------
+
+# Never written raw: DEL and the C1 controls (U+009B is CSI, which starts terminal sequences as
+# ESC [ does), the line separators and bidirectional controls that move text on screen, lone
+# surrogates (not UTF-8) and the two non-characters XML 1.0 cannot hold.
+_RAW_IN_JSON = "\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff"
+_HIDDEN = re.compile(f"[\x00-\x1f{_RAW_IN_JSON}]")  # and every C0 control, newline too
+_HIDDEN_IN_JSON = re.compile(f"[{_RAW_IN_JSON}]")  # json.dumps escapes the C0 controls
+_HIDDEN_IN_TURTLE = re.compile(f"[\x00-\x09\x0b-\x1f{_RAW_IN_JSON}]")  # not its newlines
+
+
+def _escape(found: re.Match[str]) -> str:
+    return f"\\u{ord(found.group()):04x}"
+
+
+def visible(text: str) -> str:
+    """One line, every control character written `\\u001b`: safe on a terminal, in XML 1.0."""
+    return _HIDDEN.sub(_escape, text)
+
+
+def _json_text(data: Any) -> str:
+    # The same escape is JSON's own, inside strings (the only place such characters can be).
+    return _HIDDEN_IN_JSON.sub(_escape, json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 # --- text ----------------------------------------------------------------------------------------
 
 
-def _text(run: ValidationRun, color: bool) -> str:
+def _text(run: ValidationRun, color: bool, timings: bool) -> str:
     paint = _painter(color)
     lines = []
     for result in run.files:
         if not result.findings:
             continue
-        lines.append(paint("1", result.file))
+        lines.append(paint("1", visible(result.file)))
         lines += [_text_finding(finding, paint) for finding in result.findings]
-    lines.append(run.summary())
+    lines.append(run.summary(timed=timings))
     return "\n".join(lines) + "\n"
 
 
@@ -110,9 +154,9 @@ def _text_finding(finding: FileFinding, paint: Callable[[str, str], str]) -> str
         message += f" [value {_compact_term(finding.value)}]"
     rule = _compact(finding.shape)
     component = _compact(finding.component)
-    about = rule if component in (rule, "") else f"{rule}, {component}"
-    severity = paint(_COLOURS.get(finding.severity, "0"), finding.severity)
-    line = f"  {where:>7}  {severity}  {message}  {paint('2', f'({about})')}"
+    about = visible(rule if component in (rule, "") else f"{rule}, {component}")
+    severity = paint(_COLOURS.get(finding.severity, "0"), visible(finding.severity))
+    line = f"  {where:>7}  {severity}  {visible(message)}  {paint('2', f'({about})')}"
     if finding.passage is not None:
         line += f"\n           passage {_passage_text(finding)}"
     return line
@@ -122,7 +166,7 @@ def _passage_text(finding: FileFinding) -> str:
     passage = finding.passage
     assert passage is not None
     text = passage.text if len(passage.text) <= 120 else passage.text[:119] + "…"
-    return f"{passage.begin}..{passage.end}: {json.dumps(text, ensure_ascii=False)}"
+    return f"{passage.begin}..{passage.end}: {visible(json.dumps(text, ensure_ascii=False))}"
 
 
 def _compact(iri: str | None) -> str:
@@ -148,75 +192,87 @@ def _compact_term(term: str) -> str:
 # --- JSON ----------------------------------------------------------------------------------------
 
 
-def _json(run: ValidationRun, fail_on: str) -> str:
+def _json(run: ValidationRun, fail_on: str, timings: bool) -> str:
     counts = run.counts()
+    summary = {
+        "files": len(run.files),
+        "skipped": len(run.skipped),
+        "triples": run.triples,
+        "violations": counts["Violation"],
+        "warnings": counts["Warning"],
+        "infos": counts["Info"],
+    }
     data = {
         "version": REPORT_VERSION,
         "tool": {"name": "kg", "version": installed_version()},
         "failOn": fail_on,
         "failed": run.failed(fail_on),
-        "summary": {
-            "files": len(run.files),
-            "triples": run.triples,
-            "violations": counts["Violation"],
-            "warnings": counts["Warning"],
-            "infos": counts["Info"],
-            "seconds": round(run.seconds, 3),
-        },
-        "files": [_json_file(result) for result in run.files],
+        "summary": summary | _seconds(run.seconds, timings),
+        "files": [_json_file(result, timings) for result in run.files],
+        "skipped": [{"file": s.file, "reason": s.reason} for s in run.skipped],
         "findings": [finding.to_json() for finding in run.findings],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return _json_text(data)
 
 
-def _json_file(result: FileResult) -> dict[str, Any]:
+def _json_file(result: FileResult, timings: bool) -> dict[str, Any]:
     return {
         "file": result.file,
         "kind": result.kind,
         "triples": result.triples,
         "findings": len(result.findings),
-        "seconds": round(result.seconds, 3),
-    }
+    } | _seconds(result.seconds, timings)
+
+
+def _seconds(seconds: float, timings: bool) -> dict[str, float]:
+    return {"seconds": round(seconds, 3)} if timings else {}
 
 
 # --- JUnit XML -----------------------------------------------------------------------------------
 
 
-def _junit(run: ValidationRun, fail_on: str) -> str:
+def _junit(run: ValidationRun, fail_on: str, timings: bool) -> str:
     failing = sum(_fails(result, fail_on) for result in run.files)
-    counts = {"tests": str(len(run.files)), "failures": str(failing), "errors": "0"}
-    seconds = f"{run.seconds:.3f}"
-    suites = ET.Element("testsuites", {"name": "kg validate", **counts, "time": seconds})
+    tests = str(len(run.files) + len(run.skipped))
+    counts = {"tests": tests, "failures": str(failing), "errors": "0"}
+    took = _time(run.seconds, timings)
+    suites = ET.Element("testsuites", {"name": "kg validate", **counts, **took})
     suite = ET.SubElement(
-        suites, "testsuite", {"name": "kg validate", **counts, "skipped": "0", "time": seconds}
+        suites,
+        "testsuite",
+        {"name": "kg validate", **counts, "skipped": str(len(run.skipped)), **took},
     )
     for result in run.files:
-        case = ET.SubElement(
-            suite,
-            "testcase",
-            {
-                "classname": "kg.validate",
-                "name": result.file,
-                "file": result.file,
-                "time": f"{result.seconds:.3f}",
-            },
-        )
+        case = _testcase(suite, result.file, _time(result.seconds, timings))
         below = []
         for finding in result.findings:
             if at_or_above(finding.severity, fail_on):
                 failure = ET.SubElement(
                     case,
                     "failure",
-                    {"type": finding.severity, "message": _one_line(finding)},
+                    {"type": visible(finding.severity), "message": _one_line(finding)},
                 )
                 failure.text = _details(finding)
             else:
                 below.append(_one_line(finding))
         if below:
             ET.SubElement(case, "system-out").text = "\n".join(below)
+    for skipped in run.skipped:
+        case = _testcase(suite, skipped.file, {})
+        ET.SubElement(case, "skipped", {"message": visible(skipped.reason)})
     ET.indent(suites)
     body = ET.tostring(suites, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def _testcase(suite: ET.Element, file: str, took: dict[str, str]) -> ET.Element:
+    name = visible(file)
+    attributes = {"classname": "kg.validate", "name": name, "file": name, **took}
+    return ET.SubElement(suite, "testcase", attributes)
+
+
+def _time(seconds: float, timings: bool) -> dict[str, str]:
+    return {"time": f"{seconds:.3f}"} if timings else {}
 
 
 def _fails(result: FileResult, fail_on: str) -> bool:
@@ -225,7 +281,7 @@ def _fails(result: FileResult, fail_on: str) -> bool:
 
 def _one_line(finding: FileFinding) -> str:
     where = f"{finding.file}:{finding.line}:{finding.column}" if finding.line else finding.file
-    return f"{where}: {finding.severity}: {finding.message}"
+    return visible(f"{where}: {finding.severity}: {finding.message}")
 
 
 def _details(finding: FileFinding) -> str:
@@ -241,13 +297,14 @@ def _details(finding: FileFinding) -> str:
         ("passage", _passage_text(finding) if finding.passage else None),
         ("message", finding.message),
     ]
-    return "\n".join(f"{name}: {value}" for name, value in fields if value is not None)
+    shown = [(name, value) for name, value in fields if value is not None]
+    return "\n".join(f"{name}: {visible(str(value))}" for name, value in shown)
 
 
 # --- SARIF 2.1.0 ---------------------------------------------------------------------------------
 
 
-def _sarif(run: ValidationRun, fail_on: str) -> str:
+def _sarif(run: ValidationRun, fail_on: str, timings: bool) -> str:
     findings = run.findings
     rule_ids = sorted({finding.shape for finding in findings})
     index = {rule: i for i, rule in enumerate(rule_ids)}
@@ -264,12 +321,28 @@ def _sarif(run: ValidationRun, fail_on: str) -> str:
                     }
                 },
                 "columnKind": "unicodeCodePoints",
-                "invocations": [{"executionSuccessful": True}],
+                "invocations": [_sarif_invocation(run)],
                 "results": [_sarif_result(f, index[f.shape]) for f in findings],
             }
         ],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return _json_text(data)
+
+
+def _sarif_invocation(run: ValidationRun) -> dict[str, Any]:
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    if run.skipped:
+        invocation["toolExecutionNotifications"] = [
+            {
+                "level": "note",
+                "message": {"text": visible(f"skipped {skipped.file}: {skipped.reason}")},
+                "locations": [
+                    {"physicalLocation": {"artifactLocation": {"uri": _artifact_uri(skipped.file)}}}
+                ],
+            }
+            for skipped in run.skipped
+        ]
+    return invocation
 
 
 def _sarif_rule(rule: str) -> dict[str, Any]:
@@ -311,7 +384,7 @@ def _sarif_message(finding: FileFinding) -> str:
     text = f"{subject}: {finding.message}" if subject else finding.message
     if finding.passage is not None:
         text += f" (article text {_passage_text(finding)})"
-    return text
+    return visible(text)
 
 
 def _artifact_uri(file: str) -> str:
@@ -335,8 +408,102 @@ def _local_name(iri: str) -> str:
     return iri
 
 
-_WRITERS: dict[ReportFormat, Callable[[ValidationRun, str], str]] = {
+# --- SHACL validation report ---------------------------------------------------------------------
+
+KGC = Namespace(CHECKS)  # kg's checks, and the file, line and column of a result
+
+
+def _shacl(run: ValidationRun, fail_on: str, timings: bool) -> str:
+    """A `sh:ValidationReport` in Turtle. Results are blank nodes numbered in the run's order,
+    which rdflib's writer sorts by and nests, so no label is written and the order is the run's.
+    `sh:conforms` is false when the exit code is 1: findings at or above `fail_on`."""
+    graph = Graph(bind_namespaces="none")  # rdflib's own would rename kg's schema: prefix
+    for prefix, namespace in _READING_PREFIXES.items():
+        graph.bind(prefix, namespace)
+    report = BNode("kg-report")
+    graph.add((report, RDF.type, SH.ValidationReport))
+    graph.add((report, SH.conforms, Literal(not run.failed(fail_on))))
+    for number, finding in enumerate(run.findings, 1):
+        result = BNode(f"kg-result-{number:08d}")
+        graph.add((report, SH.result, result))
+        _add_result(graph, result, finding)
+    text = graph.serialize(format="turtle").rstrip("\n") + "\n"
+    return _HIDDEN_IN_TURTLE.sub(_escape, text)  # UCHAR escapes: only strings hold such
+
+
+def _add_result(graph: Graph, result: BNode, finding: FileFinding) -> None:
+    graph.add((result, RDF.type, SH.ValidationResult))
+    graph.add((result, SH.focusNode, _node(finding.focus, finding.file)))
+    path = _shacl_path(graph, result, finding)
+    if path is not None:
+        graph.add((result, SH.resultPath, path))
+    if finding.value is not None:
+        graph.add((result, SH.value, _value(finding)))
+    graph.add((result, SH.sourceShape, _iri(finding.shape)))
+    component = finding.component
+    graph.add((result, SH.sourceConstraintComponent, _iri(component, CHECKS + "json-schema-")))
+    graph.add((result, SH.resultSeverity, SH[finding.severity]))
+    graph.add((result, SH.resultMessage, Literal(finding.message)))
+    graph.add((result, KGC.file, Literal(finding.file)))
+    for name, number in (("line", finding.line), ("column", finding.column)):
+        if number is not None:
+            graph.add((result, KGC[name], Literal(number, datatype=XSD.integer)))
+
+
+def _node(focus: str | None, file: str) -> Node:
+    """The focus node: an IRI, a blank node (a label, no scheme), or for a finding about the
+    whole file (a syntax error) the file's `file:` IRI."""
+    if focus is None:
+        return URIRef(Path(file).absolute().as_uri())
+    return _iri(focus) if ":" in focus else BNode(f"data-{focus}")
+
+
+def _iri(text: str, namespace: str = "") -> URIRef:
+    """An IRI; a name without a scheme (a JSON Schema keyword) in `namespace`. Characters an
+    IRI cannot hold (a JSON pointer's spaces) are %-encoded."""
+    iri = text if ":" in text else namespace + text
+    return URIRef(_NOT_IN_IRI.sub(lambda found: f"%{ord(found.group()):02X}", iri))
+
+
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`]')
+
+
+def _shacl_path(graph: Graph, result: BNode, finding: FileFinding) -> Node | None:
+    """`sh:resultPath`: a property, or an inverse one; None for JSON pointers and the SPARQL
+    paths that are more than that (the message names them)."""
+    path = finding.path
+    if path is None or finding.check not in ("shacl", "anchors"):
+        return None
+    inverse = re.fullmatch(r"\^<([^<>\s]+)>", path)
+    if inverse is not None:
+        node = BNode(f"{result}-path")
+        graph.add((node, SH.inversePath, URIRef(inverse.group(1))))
+        return node
+    if path.startswith(("^", "(", "<")) or "|" in path or ":" not in path:
+        return None
+    return URIRef(path)
+
+
+def _value(finding: FileFinding) -> Node:
+    """`sh:value`: the RDF term a SHACL or anchor finding names (N-Triples form), else the JSON
+    value as a string."""
+    value = finding.value
+    assert value is not None
+    if finding.check in ("shacl", "anchors"):
+        try:
+            term = from_n3(value)
+        except Exception:  # not N-Triples after all: kept as text
+            term = None
+        if isinstance(term, BNode):
+            return BNode(f"data-{term}")
+        if isinstance(term, URIRef | Literal):
+            return term
+    return Literal(value)
+
+
+_WRITERS: dict[ReportFormat, Callable[[ValidationRun, str, bool], str]] = {
     ReportFormat.JSON: _json,
     ReportFormat.JUNIT: _junit,
     ReportFormat.SARIF: _sarif,
+    ReportFormat.SHACL: _shacl,
 }

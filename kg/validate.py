@@ -12,13 +12,18 @@ article without a date) are reported but do not break conformance.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from typing import Any, Literal
 
 import pyshacl
 from pyshacl import shape as pyshacl_shape
+from pyshacl.constraints import CONSTRAINT_PARAMETERS_MAP
+from pyshacl.constraints.core.other_constraints import (
+    HasValueConstraintComponent,
+    InConstraintComponent,
+)
 from rdflib import Graph, URIRef, plugin
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH, NamespaceManager
@@ -95,6 +100,7 @@ def validate_graph(
     if engine is None and not os.environ.get(ENGINE_VARIABLE) and needs_pyshacl:
         engine = "pyshacl"
     engine = engine or default_engine()
+    _messages_in_list_order()
     shapes_graph = _read_shapes() if shapes is None else shapes
     where = SHAPES_FILE if shapes is None else "the shapes"
     node_shapes = _node_shape_of() if shapes is None else _node_shapes_in(shapes)
@@ -245,6 +251,48 @@ def _find_constraints_by_hash(fast: bool) -> None:
     pyshacl_shape.module.CONSTRAINT_PARAMS = params  # type: ignore[attr-defined]
 
 
+# --- messages in a fixed order ------------------------------------------------------------------
+
+
+class _OrderedValues(set[Any]):
+    """A set (for `in`) that iterates in the order it was given, not in hash order."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self._order = list(dict.fromkeys(items))
+        super().__init__(self._order)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._order)
+
+
+class _InListOrder(InConstraintComponent):  # type: ignore[misc]
+    """sh:in, its message listing the values in the order of the shape's list.
+
+    pySHACL keeps them in a set, and messages list them in hash order, which changes from run
+    to run (PYTHONHASHSEED), so two reports on the same data differed.
+    """
+
+    def __init__(self, shape: Any) -> None:
+        super().__init__(shape)
+        self.in_vals = _OrderedValues(shape.sg.graph.items(self.in_list))
+
+
+class _HasValueSorted(HasValueConstraintComponent):  # type: ignore[misc]
+    """sh:hasValue, its message listing several values sorted, for the same reason."""
+
+    def __init__(self, shape: Any) -> None:
+        super().__init__(shape)
+        self.has_value_set = _OrderedValues(sorted(self.has_value_set))
+
+
+@cache
+def _messages_in_list_order() -> None:
+    # Both engines make these messages with pySHACL's classes, found in this map (kg.turbo
+    # reads it too), so replacing them here serves pyshacl and turbo alike.
+    CONSTRAINT_PARAMETERS_MAP[SH["in"]] = _InListOrder
+    CONSTRAINT_PARAMETERS_MAP[SH.hasValue] = _HasValueSorted
+
+
 # --- findings ------------------------------------------------------------------------------------
 
 
@@ -311,7 +359,8 @@ def _local_name(iri: Node) -> str:
     return str(iri).rsplit("#", 1)[-1]
 
 
-def _order(finding: Finding) -> tuple[int, str, str, str, str, str]:
+def _order(finding: Finding) -> tuple[int, str, str, str, str, str, str, str]:
+    # Every field, so that findings alike but for their component or message keep one order.
     return (
         _SEVERITY_ORDER.get(finding.severity, 3),
         finding.shape,
@@ -319,6 +368,8 @@ def _order(finding: Finding) -> tuple[int, str, str, str, str, str]:
         finding.path or "",
         finding.rule,
         "" if finding.value is None else finding.value.n3(),
+        finding.component,
+        finding.message,
     )
 
 
