@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
+import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -59,6 +62,69 @@ def test_stage_modules_are_not_shadowed_by_functions() -> None:
 
     assert isinstance(kg.ingest, types.ModuleType)
     assert isinstance(kg.mapping, types.ModuleType)
+
+
+# Run in a fresh process: pySHACL first validates on its own, so that what it sets up lazily
+# (a module attribute it fills on first use) is in place before the snapshot; then kg builds.
+# Every attribute of every rdflib and pySHACL module, and rdflib's plugin registry, must be the
+# same objects afterwards (new submodules aside: importing them sets their parent's attribute).
+SIDE_EFFECTS = """
+import json, sys, types
+import pyshacl
+from rdflib import Graph, plugin
+
+shapes = Graph().parse(format="turtle", data='''
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+<urn:s> a sh:NodeShape ; sh:targetNode <urn:x> ;
+    sh:sparql [ sh:select "SELECT $this WHERE { FILTER (false) }" ] ;
+    sh:property [ sh:path <urn:p> ; sh:minCount 0 ] .
+''')
+pyshacl.validate(Graph(), shacl_graph=shapes)
+
+def snapshot():
+    return {
+        name: dict(vars(module))
+        for name, module in list(sys.modules.items())
+        if name.partition(".")[0] in ("rdflib", "pyshacl") and isinstance(module, types.ModuleType)
+    }
+
+before, plugins = snapshot(), dict(plugin._plugins)
+import kg
+kg.build(sys.argv[1], shacl_engine=sys.argv[2])
+after = snapshot()
+changed = [
+    f"{name}.{key}"
+    for name, attributes in before.items()
+    for key, value in attributes.items()
+    if after[name].get(key) is not value
+]
+changed += [
+    f"{name}.{key}"
+    for name, attributes in before.items()
+    for key, value in after[name].items()
+    if key not in attributes and not isinstance(value, types.ModuleType)
+]
+changed += [
+    f"plugin {key}"
+    for key in set(plugins) | set(plugin._plugins)
+    if plugins.get(key) is not plugin._plugins.get(key)
+]
+# A counter rdflib's Turtle parser bumps on every parse, its own doing.
+print(json.dumps(sorted(set(changed) - {"rdflib.plugins.parsers.notation3.nextu"})))
+"""
+
+
+@pytest.mark.parametrize("engine", ["pyshacl", "turbo"])
+@pytest.mark.parametrize("fast", ["1", "0"])
+def test_building_changes_nothing_in_rdflib_or_pyshacl(engine: str, fast: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SIDE_EFFECTS, str(EXAMPLE), engine],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "KG_FAST": fast},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout) == []
 
 
 def test_build_runs_the_whole_pipeline(result: Result) -> None:
