@@ -27,7 +27,7 @@ from kg.data import read_table
 from kg.errors import InputError
 from kg.files import UTF16_BOMS, decode_utf8, read_input
 from kg.model import Article, Image, Span
-from kg.vocab import web_iri
+from kg.vocab import to_web_iri, web_iri
 
 # The largest article file read, and the most text kept from a saved page. Extraction and
 # validation grow faster than the text: 1 MB of dense news text takes about 35 s and 210 MB
@@ -324,12 +324,12 @@ def _join(paragraphs: list[str]) -> tuple[str, list[Span]]:
 
 
 def check_url(url: str, where: str) -> str:
-    """The article's URL as kg writes it (`vocab.web_iri`: spaces and non-ASCII letters
-    percent-encoded); anything but an absolute http(s) URL is refused."""
-    iri = web_iri(url)
-    if iri is None:
-        raise InputError(f"{where}: malformed URL {url!r} (expected an absolute http(s) URL)")
-    return iri
+    """The article's URL as kg writes it (`vocab.to_web_iri`: spaces and non-ASCII letters
+    percent-encoded, hosts in IDNA 2008 form); anything but an absolute http(s) URL is refused."""
+    try:
+        return to_web_iri(url)
+    except ValueError as exc:
+        raise InputError(f"{where}: malformed URL {url!r} ({exc})") from None
 
 
 def check_date(value: str, where: str) -> str:
