@@ -21,14 +21,16 @@ from kg.errors import ExtractionError, InputError, KgError, ValidationFailure
 from kg.evaluate import ArticleScore, find_gold_pairs, read_gold, score_record
 from kg.extract import DEFAULT_EXTRACTOR, EXTRACTORS, extract_record
 from kg.files import ensure_dir, write_all_atomic
-from kg.ingest import read_article
+from kg.ingest import article_from_text, read_article
 from kg.link import Links, link_record
+from kg.loader import plural
 from kg.mapping import DEFAULT_BASE, map_record
 from kg.model import Article, Record
 from kg.serialize import Format, render_outputs
 from kg.validate import Engine, ValidationReport, validate_graph
 
 EXTRACTOR_VARIABLE = "KG_EXTRACTOR"  # the extractor when none is given, as KG_SHACL_ENGINE
+TEXT_WHERE = "<text>"  # names an article given as text in messages, as a file's path would
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,31 @@ def extract_file(
     """
     extractor = choose_extractor(extractor)  # before the article is read: a usage error first
     article = read_article(path, published=published, data=data)
-    with _unexpected(path, "extraction"):
+    return _extract(article, path, links, extractor)
+
+
+def extract_text(
+    text: str,
+    *,
+    title: str | None = None,
+    url: str | None = None,
+    published: str | None = None,
+    links: Links | None = None,
+    extractor: str | None = None,
+) -> Record:
+    """Extract and link the record of an article given as text, in memory (nothing is read
+    or written). `text` is read as an article file's text is, its first line the title, unless
+    `title` is given; `url` and `published` (YYYY-MM-DD) as for `kg.read_article`;
+    `links` and `extractor` as for `extract_file`."""
+    extractor = choose_extractor(extractor)
+    article = article_from_text(text, title=title, url=url, published=published)
+    return _extract(article, TEXT_WHERE, links, extractor)
+
+
+def _extract(article: Article, where: str | Path, links: Links | None, extractor: str) -> Record:
+    with _unexpected(where, "extraction"):
         record = extract_record(article, extractor)
-    with _unexpected(path, "linking"):
+    with _unexpected(where, "linking"):
         return link_record(record, links)
 
 
@@ -101,6 +125,22 @@ def build_record(
     if stem is None:
         stem = Path(record.article.source).stem if record.article.source else "record"
     return Result(record.article, record, graph, report, stem)
+
+
+def build_graph(
+    record: Record, *, base: str = DEFAULT_BASE, shacl_engine: Engine | None = None
+) -> Graph:
+    """Map and validate a record in memory: its rdflib graph, which the shapes accept, or
+    `ValidationFailure` naming the first violation (`build_record` gives the whole report)."""
+    result = build_record(record, base=base, shacl_engine=shacl_engine)
+    violations = result.report.violations
+    if violations:
+        where = record.article.source or TEXT_WHERE
+        raise ValidationFailure(
+            f"{where}: does not conform to the shapes ({plural(len(violations), 'violation')}; "
+            f"first: {violations[0].focus}: {violations[0].message})"
+        )
+    return result.graph
 
 
 def write_results(

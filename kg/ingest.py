@@ -27,7 +27,7 @@ from kg.data import read_table
 from kg.errors import InputError
 from kg.files import UTF16_BOMS, decode_utf8, read_input
 from kg.model import Article, Image, Span
-from kg.vocab import web_iri
+from kg.vocab import to_web_iri, web_iri
 
 # The largest article file read, and the most text kept from a saved page. Extraction and
 # validation grow faster than the text: 1 MB of dense news text takes about 35 s and 210 MB
@@ -76,11 +76,46 @@ def decode(raw: bytes, where: str) -> str:
     """UTF-8 text with a BOM dropped and line ends normalized; binary input is refused."""
     if b"\x00" in raw and not raw.startswith(UTF16_BOMS):  # UTF-16 text is named as such
         raise InputError(f"{where}: binary file (NUL bytes; expected UTF-8 text)")
-    text = decode_utf8(raw, where, "an article").replace("\r\n", "\n").replace("\r", "\n")
+    return clean_text(decode_utf8(raw, where, "an article"), where)
+
+
+def clean_text(text: str, where: str) -> str:
+    """Text as kg keeps it: Unix line ends, NFC; control characters (but newline and tab) and
+    lone surrogates are refused."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     problem = text_problem(text)
     if problem is not None:
         raise InputError(f"{where}: {problem}")
     return unicodedata.normalize("NFC", text)
+
+
+def article_from_text(
+    text: str,
+    *,
+    title: str | None = None,
+    url: str | None = None,
+    published: str | None = None,
+    where: str = "<text>",
+) -> Article:
+    """An article given as text, not as a file: read as an article file's text is (the header
+    format, or plain text whose first line is the title), unless `title` is given, when all of
+    `text` is the body. `url` is the article's URL (over a `网址:` header's); `published`
+    (YYYY-MM-DD) its date, else the date its URL encodes."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_ARTICLE_BYTES:
+        raise InputError(
+            f"{where}: {size:,} bytes is too large "
+            f"(expected an article of at most {MAX_ARTICLE_BYTES:,} bytes)"
+        )
+    if not text.strip():
+        raise InputError(f"{where}: no text (expected an article)")
+    if title is not None:
+        title = clean_text(title, f"{where} (title)").strip()
+        if not title or "\n" in title:
+            raise InputError(f"{where}: title {title!r} (expected one line of text)")
+    return parse_article(
+        clean_text(text, where), published=published, where=where, title=title, url=url
+    )
 
 
 def text_problem(text: str) -> str | None:
@@ -100,17 +135,29 @@ def _is_forbidden_control(char: str) -> bool:
 
 
 def parse_article(
-    text: str, source: str | None = None, published: str | None = None, where: str = "<text>"
+    text: str,
+    source: str | None = None,
+    published: str | None = None,
+    where: str = "<text>",
+    *,
+    title: str | None = None,
+    url: str | None = None,
 ) -> Article:
-    """Parse decoded article text (header format or plain text)."""
+    """Parse decoded article text (header format or plain text); with `title`, all of `text`
+    is the body. `url` is taken over a `网址:` header's."""
     if not text.strip():
         raise InputError(f"{where}: empty file (expected an article)")
     lines = text.split("\n")
+    header_url: str | None = None
+    images: list[Image] = []
+    if title is not None:
+        body_lines = lines
     # Blank lines before the headers (copy and paste, a BOM removed) do not hide them.
-    if any(_HEADER.match(line) for line in [line for line in lines if line.strip()][:5]):
-        title, url, body_lines, images = _split_header_format(lines, where)
+    elif any(_HEADER.match(line) for line in [line for line in lines if line.strip()][:5]):
+        title, header_url, body_lines, images = _split_header_format(lines, where)
     else:
-        title, url, body_lines, images = _split_plain(lines)
+        title, header_url, body_lines, images = _split_plain(lines)
+    url = header_url if url is None else url
     if url is not None:
         url = check_url(url, where)
     paragraphs = [p for p in (_clean(p) for p in _paragraphs(body_lines)) if p]
@@ -324,12 +371,12 @@ def _join(paragraphs: list[str]) -> tuple[str, list[Span]]:
 
 
 def check_url(url: str, where: str) -> str:
-    """The article's URL as kg writes it (`vocab.web_iri`: spaces and non-ASCII letters
-    percent-encoded); anything but an absolute http(s) URL is refused."""
-    iri = web_iri(url)
-    if iri is None:
-        raise InputError(f"{where}: malformed URL {url!r} (expected an absolute http(s) URL)")
-    return iri
+    """The article's URL as kg writes it (`vocab.to_web_iri`: spaces and non-ASCII letters
+    percent-encoded, hosts in IDNA 2008 form); anything but an absolute http(s) URL is refused."""
+    try:
+        return to_web_iri(url)
+    except ValueError as exc:
+        raise InputError(f"{where}: malformed URL {url!r} ({exc})") from None
 
 
 def check_date(value: str, where: str) -> str:

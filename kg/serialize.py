@@ -346,8 +346,9 @@ def build_context(ontology: Graph | None = None) -> JSON:
 
     kg: terms take their ranges from `ontology` (default: the packaged ontology/kg.ttl).
     """
-    context: JSON = {"@version": 1.1}
-    context.update({prefix: str(namespace) for prefix, namespace in PREFIXES.items()})
+    # No "@version": 1.1: the terms use JSON-LD 1.0 features alone, and JSON-LD 1.0 processors
+    # (jsonld-java, in Jena and RDF4J) refuse a context that declares 1.1.
+    context: JSON = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
     found = terms() if ontology is None else terms_of(ontology)
     context.update({term.name: term.definition() for term in found})
     return {"@context": context}

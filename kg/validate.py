@@ -12,26 +12,20 @@ article without a date) are reported but do not break conformance.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from typing import Any, Literal
 
 import pyshacl
-from pyshacl import shape as pyshacl_shape
-from pyshacl.constraints import CONSTRAINT_PARAMETERS_MAP
-from pyshacl.constraints.core.other_constraints import (
-    HasValueConstraintComponent,
-    InConstraintComponent,
-)
-from rdflib import Graph, URIRef, plugin
+from rdflib import ConjunctiveGraph, Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH, NamespaceManager
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.plugins.sparql.sparql import Query
-from rdflib.query import Processor
+from rdflib.query import Processor, Result
 from rdflib.term import Identifier, Node
 
 from kg import fastpaths, turbo
@@ -100,7 +94,6 @@ def validate_graph(
     if engine is None and not os.environ.get(ENGINE_VARIABLE) and needs_pyshacl:
         engine = "pyshacl"
     engine = engine or default_engine()
-    _messages_in_list_order()
     shapes_graph = _read_shapes() if shapes is None else shapes
     where = SHAPES_FILE if shapes is None else "the shapes"
     node_shapes = _node_shape_of() if shapes is None else _node_shapes_in(shapes)
@@ -118,11 +111,9 @@ def validate_graph(
             for r in results.objects(None, SH.result)
         ]
         return ValidationReport(conforms=conforms, findings=sorted(findings, key=_order))
-    _cache_sparql_queries()
-    _find_constraints_by_hash(fastpaths.enabled())
     try:
         conforms, results, _ = pyshacl.validate(
-            graph,
+            _with_prepared_queries(graph),
             shacl_graph=shapes_graph,
             ont_graph=ontology,
             inference=inference,
@@ -134,7 +125,10 @@ def validate_graph(
         raise ShapesError(f"{where}: pySHACL could not validate ({exc})") from exc
     if not isinstance(results, Graph):
         raise ShapesError(f"{where}: pySHACL returned no report graph ({results!r})")
-    found = (_finding(results, r, node_shapes) for r in results.objects(None, SH.result))
+    found = [
+        _with_pyshacl_message(_finding(results, r, node_shapes), results, r, shapes_graph, graph)
+        for r in results.objects(None, SH.result)
+    ]
     return ValidationReport(conforms=bool(conforms), findings=sorted(found, key=_order))
 
 
@@ -219,78 +213,39 @@ def _prepared_query(text: str, base: str | None, namespaces: tuple[tuple[str, st
     return translateQuery(parseQuery(text), base, dict(namespaces))
 
 
-@cache
-def _cache_sparql_queries() -> None:
-    # rdflib finds its SPARQL processor by plugin name; ours gives the same answers, faster.
-    plugin.register("sparql", Processor, __name__, _CachingSPARQLProcessor.__name__)
+class _PreparedQueryGraph(Graph):
+    """A view of a graph (the same store) whose SPARQL queries go to `_CachingSPARQLProcessor`.
 
-
-class _HashedList(list[Any]):
-    """A list whose `in` looks in a set: the same answers (rdflib terms hash as they compare),
-    without comparing with each item in turn."""
-
-    def __init__(self, items: list[Any]) -> None:
-        super().__init__(items)
-        self._members = frozenset(items)
-
-    def __contains__(self, item: object) -> bool:
-        return item in self._members
-
-
-def _find_constraints_by_hash(fast: bool) -> None:
-    # For every shape it validates, pySHACL picks the shape's constraint parameters out of its
-    # predicates with `p in <list of about 40 parameters>`: rdflib's term comparisons, a sixth
-    # of validating an article. pySHACL reads that list from a module attribute it fills
-    # itself when empty, so handing it the same list with a hashed `in` changes nothing else.
-    # `fast=False` (KG_FAST=0) empties it again: pySHACL then fills it with its plain list.
-    params: tuple[Any, Any] = (None, None)
-    if fast:
-        from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
-
-        params = (_HashedList(ALL_CONSTRAINT_PARAMETERS), CONSTRAINT_PARAMETERS_MAP)
-    pyshacl_shape.module.CONSTRAINT_PARAMS = params  # type: ignore[attr-defined]
-
-
-# --- messages in a fixed order ------------------------------------------------------------------
-
-
-class _OrderedValues(set[Any]):
-    """A set (for `in`) that iterates in the order it was given, not in hash order."""
-
-    def __init__(self, items: Iterable[Any]) -> None:
-        self._order = list(dict.fromkeys(items))
-        super().__init__(self._order)
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._order)
-
-
-class _InListOrder(InConstraintComponent):  # type: ignore[misc]
-    """sh:in, its message listing the values in the order of the shape's list.
-
-    pySHACL keeps them in a set, and messages list them in hash order, which changes from run
-    to run (PYTHONHASHSEED), so two reports on the same data differed.
+    pySHACL queries the data graph it is given with rdflib's default processor, which rdflib
+    looks up by the plugin name "sparql"; registering ours under that name would change every
+    query in the caller's process. Handing pySHACL this view keeps the speed-up to kg's calls.
     """
 
-    def __init__(self, shape: Any) -> None:
-        super().__init__(shape)
-        self.in_vals = _OrderedValues(shape.sg.graph.items(self.in_list))
+    def query(  # type: ignore[override]
+        self,
+        query_object: str | Query,
+        processor: str | Processor = "sparql",
+        *args: Any,
+        **kwargs: Any,
+    ) -> Result:
+        if processor == "sparql":
+            processor = _CachingSPARQLProcessor(self)
+        return super().query(query_object, processor, *args, **kwargs)
 
 
-class _HasValueSorted(HasValueConstraintComponent):  # type: ignore[misc]
-    """sh:hasValue, its message listing several values sorted, for the same reason."""
+def _with_prepared_queries(graph: Graph) -> Graph:
+    """`graph` as pySHACL should query it: through the caching processor for a plain graph
+    with kg's fast paths on (`KG_FAST=0`: rdflib's own processor, to compare the two).
 
-    def __init__(self, shape: Any) -> None:
-        super().__init__(shape)
-        self.has_value_set = _OrderedValues(sorted(self.has_value_set))
-
-
-@cache
-def _messages_in_list_order() -> None:
-    # Both engines make these messages with pySHACL's classes, found in this map (kg.turbo
-    # reads it too), so replacing them here serves pyshacl and turbo alike.
-    CONSTRAINT_PARAMETERS_MAP[SH["in"]] = _InListOrder
-    CONSTRAINT_PARAMETERS_MAP[SH.hasValue] = _HasValueSorted
+    Datasets keep rdflib's processor: a view over their store would lose their named graphs.
+    pySHACL copies the data before inference or mixing in an ontology, and the copy is queried
+    with rdflib's processor too: slower, the same findings.
+    """
+    if not fastpaths.enabled() or isinstance(graph, ConjunctiveGraph):
+        return graph
+    return _PreparedQueryGraph(
+        graph.store, graph.identifier, namespace_manager=graph.namespace_manager
+    )
 
 
 # --- findings ------------------------------------------------------------------------------------

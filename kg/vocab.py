@@ -11,6 +11,7 @@ import re
 import unicodedata
 from urllib.parse import quote, urlsplit
 
+import idna
 from rdflib import Graph, Namespace
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
@@ -55,6 +56,7 @@ __all__ = [
     "iri_problem",
     "new_graph",
     "slug",
+    "to_web_iri",
     "web_iri",
 ]
 
@@ -104,24 +106,38 @@ def iri_problem(iri: str) -> str | None:
 
 
 def web_iri(url: str) -> str | None:
-    """An article's URL as the IRI kg writes, or None when it is no absolute http(s) URL.
+    """An article's URL as the IRI kg writes (`to_web_iri`), or None when it is no absolute
+    http(s) URL."""
+    try:
+        return to_web_iri(url)
+    except ValueError:
+        return None
+
+
+def to_web_iri(url: str) -> str:
+    """An article's URL as the IRI kg writes; raises `ValueError` saying why it is no absolute
+    http(s) URL.
 
     As a browser does, characters a URI may not hold (spaces, non-ASCII letters, `<>"`, a '%'
     that starts no escape) are percent-encoded as UTF-8, and a non-ASCII host name becomes its
-    IDNA form, so every RDF parser reads the IRI:
+    IDNA 2008 form (UTS 46 mapping, not transitional: `faß.de` stays apart from `fass.de`), so
+    every RDF parser reads the IRI:
 
-    >>> web_iri("https://例子.cn/新闻/a b.html?q=100%")
+    >>> to_web_iri("https://例子.cn/新闻/a b.html?q=100%")
     'https://xn--fsqu00a.cn/%E6%96%B0%E9%97%BB/a%20b.html?q=100%25'
+    >>> to_web_iri("https://faß.de/")
+    'https://xn--fa-hia.de/'
     """
     if any(c in url for c in "\t\r\n"):
-        return None  # urlsplit drops them silently; a URL broken across lines is no URL
+        # urlsplit drops them silently; a URL broken across lines is no URL
+        raise ValueError("expected an absolute http(s) URL on one line")
     try:
         parts = urlsplit(url)
-        netloc = _ascii_netloc(parts.netloc)
-    except (ValueError, UnicodeError):  # a bad IPv6 bracket, a label IDNA cannot encode
-        return None
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise ValueError(f"{exc}; expected an absolute http(s) URL") from None
+    netloc = _ascii_netloc(parts.netloc)
     if parts.scheme not in ("http", "https") or not parts.hostname or _NOT_IN_IRI.search(netloc):
-        return None
+        raise ValueError("expected an absolute http(s) URL")
     after_host = url.index(parts.netloc, url.index("//") + 2) + len(parts.netloc)
     rest = _STRAY_PERCENT.sub("%25", url[after_host:])
     return f"{parts.scheme}://{netloc}{quote(rest, safe=_URI_CHARACTERS)}"
@@ -132,5 +148,15 @@ def _ascii_netloc(netloc: str) -> str:
     userinfo, at, hostport = netloc.rpartition("@")
     host, colon, port = hostport.partition(":")
     if not host.isascii():
-        host = host.encode("idna").decode("ascii")
+        host = _idna_host(host)
     return f"{quote(userinfo, safe=_URI_CHARACTERS)}{at}{host}{colon}{port}"
+
+
+def _idna_host(host: str) -> str:
+    """A non-ASCII host in IDNA 2008 form. Python's "idna" codec is IDNA 2003, which maps `ß`
+    to `ss` and `ς` to `σ`: another domain. Symbols such as emoji are refused, as IDNA 2008
+    refuses them (registries do not register them, and browsers differ on them)."""
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise ValueError(f"host {host!r} is not a domain name IDNA 2008 allows: {exc}") from None

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
+import subprocess
+import sys
 import types
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
@@ -59,6 +64,92 @@ def test_stage_modules_are_not_shadowed_by_functions() -> None:
 
     assert isinstance(kg.ingest, types.ModuleType)
     assert isinstance(kg.mapping, types.ModuleType)
+
+
+# Run in a fresh process: pySHACL first validates on its own, so that what it sets up lazily
+# (a module attribute it fills on first use) is in place before the snapshot; then kg builds.
+# Every attribute of every rdflib and pySHACL module, and rdflib's plugin registry, must be the
+# same objects afterwards (new submodules aside: importing them sets their parent's attribute).
+SIDE_EFFECTS = """
+import json, sys, types
+import pyshacl
+from rdflib import Graph, plugin
+
+shapes = Graph().parse(format="turtle", data='''
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+<urn:s> a sh:NodeShape ; sh:targetNode <urn:x> ;
+    sh:sparql [ sh:select "SELECT $this WHERE { FILTER (false) }" ] ;
+    sh:property [ sh:path <urn:p> ; sh:minCount 0 ] .
+''')
+pyshacl.validate(Graph(), shacl_graph=shapes)
+
+def snapshot():
+    return {
+        name: dict(vars(module))
+        for name, module in list(sys.modules.items())
+        if name.partition(".")[0] in ("rdflib", "pyshacl") and isinstance(module, types.ModuleType)
+    }
+
+def tables(modules):
+    # Module-level dicts changed in place (pySHACL's CONSTRAINT_PARAMETERS_MAP): their entries.
+    return {
+        f"{name}.{key}": dict(value)
+        for name, attributes in modules.items()
+        for key, value in attributes.items()
+        if type(value) is dict and not key.startswith("__")
+    }
+
+before, plugins = snapshot(), dict(plugin._plugins)
+contents = tables(before)
+import kg
+from kg.vocab import SCHEMA
+result = kg.build(sys.argv[1], shacl_engine=sys.argv[2])
+# And a graph with findings, whose messages kg writes with pySHACL's message code.
+result.graph.remove((None, SCHEMA.headline, None))
+assert not kg.validate_graph(result.graph, engine=sys.argv[2]).conforms
+after = snapshot()
+changed = [
+    f"{name}.{key}"
+    for name, attributes in before.items()
+    for key, value in attributes.items()
+    if after[name].get(key) is not value
+]
+changed += [
+    f"{name}.{key}"
+    for name, attributes in before.items()
+    for key, value in after[name].items()
+    if key not in attributes and not isinstance(value, types.ModuleType)
+]
+changed += [
+    f"plugin {key}"
+    for key in set(plugins) | set(plugin._plugins)
+    if plugins.get(key) is not plugin._plugins.get(key)
+]
+# An entry replaced or removed; new ones are caches the libraries fill themselves.
+changed += [
+    f"{name}[{key!r}]"
+    for name, entries in contents.items()
+    for key, value in entries.items()
+    if tables(after).get(name, {}).get(key) is not value
+]
+# A counter rdflib's Turtle parser bumps on every parse, and pySHACL's table of baked-in
+# graphs, whose entries it replaces with the graph on first use: their own doing.
+own = ("rdflib.plugins.parsers.notation3.nextu", "pyshacl.rdfutil.load.baked_in")
+print(json.dumps(sorted(name for name in set(changed) if not name.startswith(own))))
+"""
+
+
+@pytest.mark.parametrize("engine", ["pyshacl", "turbo"])
+@pytest.mark.parametrize("fast", ["1", "0"])
+def test_building_changes_nothing_in_rdflib_or_pyshacl(engine: str, fast: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SIDE_EFFECTS, str(EXAMPLE), engine],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "KG_FAST": fast},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout) == []
 
 
 def test_build_runs_the_whole_pipeline(result: Result) -> None:
@@ -285,3 +376,92 @@ def test_score_folder_builds_with_the_extractor_given(tmp_path: Path, by_rules: 
 def test_the_default_extractor_is_the_statistical_one(default_extractor: None) -> None:
     assert choose_extractor() == "statistical"
     assert choose_extractor("rules") == "rules"
+
+
+# --- in memory: extract_text, build_graph --------------------------------------------------------
+
+
+def test_text_in_memory_gives_what_its_file_gives() -> None:
+    from_file = build(EXAMPLE)
+    record = kg.extract_text(EXAMPLE.read_text("utf-8"))
+    assert dataclasses.replace(record.article, source=from_file.article.source) == from_file.article
+    assert facts(record) == facts(from_file.record)
+    assert isomorphic(kg.build_graph(record), from_file.graph)
+
+
+def test_in_memory_reads_and_writes_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    graph = kg.build_graph(kg.extract_text("Anna Berg joins Norvatek\n\nAnna Berg said so."))
+    assert kg.serialize_graph(graph, kg.Format.TTL).startswith(b"@prefix")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_title_given_makes_all_the_text_the_body() -> None:
+    body = "First paragraph by Anna Berg.\n\nSecond paragraph."
+    record = kg.extract_text(body, title="  Norvatek news ", published="2025-03-07")
+    assert (record.article.title, record.article.text) == ("Norvatek news", body)
+    assert record.article.published == "2025-03-07"
+    assert [p.text for p in record.article.paragraphs] == body.split("\n\n")
+
+
+def test_a_url_given_wins_over_the_header_and_dates_the_article() -> None:
+    record = kg.extract_text(
+        EXAMPLE.read_text("utf-8"), url="https://news.example.com/2024/12/31/x.html"
+    )
+    assert record.article.url == "https://news.example.com/2024/12/31/x.html"
+    assert record.article.published == "2024-12-31"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        pytest.param({"text": ""}, "no text", id="empty"),
+        pytest.param({"text": " \n\t\n"}, "no text", id="whitespace"),
+        pytest.param({"text": "A title alone\n"}, "no body text", id="no-body"),
+        pytest.param({"text": "T\n\nBell \x07"}, "control character U+0007", id="control"),
+        pytest.param({"text": "T\n\nA \ud800"}, "lone surrogate U+D800", id="surrogate"),
+        pytest.param({"text": "T\n\n" + "a" * 1_000_001}, "bytes is too large", id="too-large"),
+        pytest.param({"text": "T\n\nB", "title": " "}, "title ''", id="blank-title"),
+        pytest.param({"text": "T\n\nB", "title": "a\nb"}, "title 'a\\nb'", id="two-line-title"),
+        pytest.param({"text": "T\n\nB", "url": "file:///etc/passwd"}, "malformed URL", id="url"),
+        pytest.param({"text": "T\n\nB", "url": "https://😀.la/"}, "IDNA 2008", id="emoji-host"),
+        pytest.param({"text": "T\n\nB", "published": "2025-13-01"}, "bad publication", id="date"),
+    ],
+)
+def test_bad_text_is_refused_in_one_line(options: dict[str, str], message: str) -> None:
+    with pytest.raises(InputError) as refused:
+        kg.extract_text(**options)
+    assert str(refused.value).startswith("<text>: ")
+    assert message in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=300))
+def test_any_text_gives_a_record_whose_spans_slice_it_or_an_input_error(text: str) -> None:
+    try:
+        record = kg.extract_text(text)
+    except InputError as refused:
+        assert str(refused).startswith("<text>: ") and "\n" not in str(refused)
+        return
+    spans = [*record.article.paragraphs, *(m for e in record.people for m in e.mentions)]
+    assert all(record.article.text[s.start : s.end] == s.text for s in spans)
+
+
+def test_build_graph_refuses_data_that_does_not_conform(result: Result) -> None:
+    person = dataclasses.replace(result.record.people[0], name="")
+    broken = dataclasses.replace(result.record, people=[person, *result.record.people[1:]])
+    with pytest.raises(ValidationFailure) as refused:
+        kg.build_graph(broken)
+    message = str(refused.value)
+    assert message.startswith("xiongan-innovation.txt: does not conform to the shapes (")
+    assert f"first: https://example.org/kg/person/{person.key}: " in message
+    assert refused.value.exit_code == 1
+
+
+def test_build_graph_is_the_graph_build_record_validates(result: Result) -> None:
+    base = "https://data.example.com/news/"
+    graph = kg.build_graph(result.record, base=base, shacl_engine="turbo")
+    assert isomorphic(graph, build_record(result.record, base=base).graph)

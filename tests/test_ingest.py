@@ -5,11 +5,15 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import idna
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kg.errors import InputError, KgError
-from kg.ingest import date_from_url, parse_html, publisher_for, read_article
+from kg.ingest import check_url, date_from_url, parse_html, publisher_for, read_article
 from kg.model import Article, Image
+from kg.vocab import iri_problem
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "examples" / "xiongan-innovation.txt"
@@ -332,3 +336,58 @@ class TestHtmlPage:
         monkeypatch.setattr(trafilatura, "bare_extraction", broken)
         with pytest.raises(InputError, match=r"page\.html: not a readable HTML page \(ValueError"):
             parse_html(news_page(), where="page.html")
+
+
+# --- non-ASCII hosts: IDNA 2008 with UTS 46 mapping ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "iri"),
+    [
+        # IDNA 2003 (Python's "idna" codec) wrote fass.de: another domain, someone else's.
+        pytest.param("https://faß.de/a.html", "https://xn--fa-hia.de/a.html", id="german-sharp-s"),
+        pytest.param("https://FAß.DE/a.html", "https://xn--fa-hia.de/a.html", id="mapped-case"),
+        # IDNA 2003 mapped the final sigma to σ: xn--nxasmq6b.com.
+        pytest.param("https://βόλος.com/", "https://xn--nxasmm1c.com/", id="greek-final-sigma"),
+        pytest.param("https://例子.cn/a", "https://xn--fsqu00a.cn/a", id="cjk"),
+        pytest.param("https://user@faß.de:8080/", "https://user@xn--fa-hia.de:8080/", id="port"),
+        pytest.param("https://xn--fa-hia.de/", "https://xn--fa-hia.de/", id="already-ascii"),
+    ],
+)
+def test_a_non_ascii_host_is_written_in_idna_2008_form(url: str, iri: str) -> None:
+    assert check_url(url, "a.txt") == iri
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        pytest.param("https://☃.net/a.html", "Codepoint U+2603", id="snowman"),
+        pytest.param("https://😀.la/", "Codepoint U+1F600", id="emoji"),
+        pytest.param("https://faß..de/", "Empty Label", id="empty-label"),
+        pytest.param("https://-faß.de/", "hyphen", id="leading-hyphen"),
+    ],
+)
+def test_a_host_idna_2008_refuses_is_a_malformed_url(url: str, problem: str) -> None:
+    with pytest.raises(InputError) as refused:
+        check_url(url, "a.txt")
+    message = str(refused.value)
+    assert message.startswith(f"a.txt: malformed URL {url!r} (host ")
+    assert "is not a domain name IDNA 2008 allows" in message and problem in message
+    assert "\n" not in message
+
+
+# Labels of letters IDNA 2008 allows (lower-case Latin, Greek, Cyrillic, CJK), as a user types
+# them; whatever they are, the host kg writes is ASCII and reads back as the same labels.
+idna_label = st.text(
+    alphabet=st.sampled_from("abcxyzßäöüéçαβγδλοςσабвгдж例子新闻中国"), min_size=1, max_size=12
+).filter(lambda label: not label.isascii())
+
+
+@settings(max_examples=150, deadline=None)
+@given(labels=st.lists(idna_label, min_size=1, max_size=3))
+def test_any_idna_host_becomes_an_ascii_iri_that_decodes_back(labels: list[str]) -> None:
+    host = ".".join(labels)
+    iri = check_url(f"https://{host}.example/a", "a.txt")
+    assert iri.isascii() and iri_problem(iri) is None
+    written = iri.removeprefix("https://").removesuffix(".example/a")
+    assert idna.decode(written) == host

@@ -5,6 +5,7 @@ run here as GitHub would run it."""
 from __future__ import annotations
 
 import fnmatch
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 from rdflib import Graph
 
 from kg.vocab import SCHEMA
@@ -318,3 +320,20 @@ def test_a_typed_caller_type_checks_against_kg(tmp_path: Path) -> None:
     )
     assert checked.returncode == 0, checked.stdout
     assert "import-untyped" not in checked.stdout
+
+
+# --- pins ----------------------------------------------------------------------------------------
+
+
+def requirements() -> dict[str, Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    listed = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    return {found.name: found for found in map(Requirement, listed)}
+
+
+@pytest.mark.parametrize("name", ["pyshacl", "idna", "pyld", "rdflib"])
+def test_the_libraries_tested_are_in_the_ranges_pinned(name: str) -> None:
+    # kg relies on pySHACL's internals and wording: a release outside the range may break it.
+    pinned = requirements()[name].specifier
+    assert any(spec.operator == "<" for spec in pinned), f"{name} has no upper bound"
+    assert pinned.contains(importlib.metadata.version(name))

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pyld import jsonld
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic, to_isomorphic
 from rdflib.namespace import OWL, RDF, RDFS, XSD
@@ -28,6 +29,8 @@ from kg.consistency import context_problems, schema_problems
 from kg.errors import KgError, MappingError, OutputError
 from kg.mapping import article_iri, graph_iri, map_record
 from kg.model import Article, Entity, Quote, Record, Span
+from kg.packaged import packaged_file
+from kg.safety import KG_CONTEXT_IRI
 from kg.serialize import (
     Format,
     build_context,
@@ -278,6 +281,69 @@ def test_jsonld_parses_without_the_network(graph: Graph, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
     same_graph(graph, parse_rdflib(serialize_graph(graph, Format.JSONLD), Format.JSONLD))
+
+
+# --- JSON-LD 1.0 processors (jsonld-java in Jena and RDF4J; here pyld) ---------------------------
+
+
+def read_jsonld_1_0(document: dict[str, Any]) -> Graph:
+    """The graph a JSON-LD 1.0 processor reads: pyld in json-ld-1.0 mode, kg's context served
+    from the packaged file and any other reference refused (nothing is fetched)."""
+
+    def load(url: str, options: object = None) -> dict[str, Any]:
+        if url != KG_CONTEXT_IRI:
+            raise AssertionError(f"the JSON-LD processor tried to fetch {url}")
+        context = json.loads(packaged_file("ontology", "context.jsonld").read_bytes())
+        return {"contextUrl": None, "documentUrl": url, "document": context}
+
+    options = {
+        "format": "application/n-quads",
+        "processingMode": "json-ld-1.0",
+        "documentLoader": load,
+    }
+    return Graph().parse(data=jsonld.to_rdf(document, options), format="nt")
+
+
+JSONLD_PAIRS = {
+    "example": lambda graph: (
+        serialize_graph(graph, Format.JSONLD),
+        serialize_graph(graph, Format.TTL),
+    ),
+    "committed-output": lambda graph: tuple(
+        (ROOT / "output" / f"xiongan-innovation.{ext}").read_bytes() for ext in ("jsonld", "ttl")
+    ),
+}
+
+
+@pytest.mark.parametrize("pair", JSONLD_PAIRS)
+def test_a_json_ld_1_0_processor_reads_the_graph_of_the_turtle(graph: Graph, pair: str) -> None:
+    jsonld_data, turtle = JSONLD_PAIRS[pair](graph)
+    document = json.loads(jsonld_data)
+    assert "@version" not in document["@context"]  # 1.0 processors refuse a context for 1.1
+    same_graph(Graph().parse(data=turtle, format="turtle"), read_jsonld_1_0(document))
+
+
+def test_a_json_ld_1_0_processor_reads_kgs_published_context(graph: Graph) -> None:
+    document = jsonld_document(graph)
+    document["@context"] = KG_CONTEXT_IRI
+    same_graph(graph, read_jsonld_1_0(document))
+
+
+def test_a_context_declaring_1_1_is_refused_by_a_json_ld_1_0_processor(graph: Graph) -> None:
+    # What the test above guards against: the reason the context declares no version.
+    document = jsonld_document(graph)
+    document["@context"]["@version"] = 1.1
+    with pytest.raises(jsonld.JsonLdError):
+        read_jsonld_1_0(document)
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=awkward_text, alias=awkward_text, quote=awkward_text)
+def test_a_json_ld_1_0_processor_reads_awkward_text_exactly(
+    name: str, alias: str, quote: str
+) -> None:
+    graph = map_record(awkward_record(name, alias, quote))
+    same_graph(graph, read_jsonld_1_0(jsonld_document(graph)))
 
 
 def test_jsonld_is_one_article_with_everything_nested(graph: Graph, record: Record) -> None:

@@ -219,6 +219,7 @@ URLS = [
         id="cjk-and-spaces",
     ),
     pytest.param("https://例子.cn/a.html", "https://xn--fsqu00a.cn/a.html", id="cjk-host"),
+    pytest.param("https://faß.de/a.html", "https://xn--fa-hia.de/a.html", id="idna-2008-host"),
     pytest.param(
         'https://example.com/a"b<c>{d}|e^f`g\\h.html',
         "https://example.com/a%22b%3Cc%3E%7Bd%7D%7Ce%5Ef%60g%5Ch.html",
