@@ -16,7 +16,9 @@ package re-exports their public functions and the record model.
 from kg.api import (
     Result,
     build,
+    build_article,
     build_record,
+    extract_article,
     extract_file,
     score_folder,
     write_result,
@@ -40,7 +42,7 @@ from kg.errors import (
     ValidationFailure,
 )
 from kg.evaluate import ArticleScore, Score, format_scores, read_gold, score_record
-from kg.extract import extract_record
+from kg.extract import extract_record, parse_texts
 from kg.ingest import read_article
 from kg.link import Links, link_record, read_links
 from kg.loader import GraphLoad, LoadReport, load
@@ -114,9 +116,11 @@ __all__ = [
     "ValidationReport",
     "ValidationRun",
     "build",
+    "build_article",
     "build_corpus",
     "build_record",
     "check_consistency",
+    "extract_article",
     "extract_file",
     "extract_record",
     "format_corpus_report",
@@ -127,6 +131,7 @@ __all__ = [
     "link_record",
     "load",
     "map_record",
+    "parse_texts",
     "query",
     "read_article",
     "read_gold",
