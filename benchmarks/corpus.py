@@ -14,8 +14,9 @@ inside the timing.
 - **kg**: per article, the stages one after the other — ingest (`read_article`), extract
   (`extract_record`, `link_record`), map, validate (kg's shapes), serialize (Turtle and
   JSON-LD, `render_outputs`), write (atomic) — the time of each summed over the corpus.
-- **kg -j N**: `kg.build_corpus` (what `kg build DIR -j N --combined` runs): the same stages in
-  N worker processes, plus the combined N-Quads file; its peak RSS is the largest process's.
+- **kg -j N statistical**, **kg -j N rules**: `kg.build_corpus` (what `kg build DIR -j N
+  --combined` runs) with each extractor in turn (`--extractors`): the same stages in N worker
+  processes, plus the combined N-Quads file; its peak RSS is the largest process's.
 - **kg --dask ADDRESS** (with `--dask`): the same on a Dask cluster, `local` for `--jobs`
   processes here, plus N-Quads shards of 1,000 articles: each article read here, built on a
   worker and its files sent back and written here.
@@ -55,6 +56,8 @@ sys.path.insert(0, str(HERE))
 
 from articles import source_articles, variant_text  # noqa: E402
 
+from kg.extract import EXTRACTORS  # noqa: E402
+
 STAGES = ("ingest", "extract", "map", "validate", "serialize", "write")
 
 
@@ -84,14 +87,14 @@ def main() -> int:
     print(f"kg's SHACL engine: {args.shacl_engine}", flush=True)
     try:
         files = make_corpus(args.articles, work / "articles")
-        runs = [in_child(run_kg, files, work / "kg")]
+        runs = [] if args.no_stages else [in_child(run_kg, files, work / "kg")]
         if not args.no_plain:
             # The plain stack takes about 0.4 s an article: at 10,000 a sample says as much.
             sample = files[: args.plain_articles] if args.plain_articles else files
             runs.append(in_child(run_plain, sample, work / "plain"))
-        runs.append(
-            in_child(functools.partial(run_kg_corpus, jobs=args.jobs), files, work / "corpus")
-        )
+        for extractor in args.extractors:
+            corpus = functools.partial(run_kg_corpus, jobs=args.jobs, extractor=extractor)
+            runs.append(in_child(corpus, files, work / f"corpus-{extractor}"))
         if args.dask:
             on_dask = functools.partial(run_kg_corpus, jobs=args.jobs, dask=args.dask)
             runs.append(in_child(on_dask, files, work / "dask"))
@@ -110,6 +113,11 @@ def _arguments() -> argparse.Namespace:
         "--no-plain", action="store_true", help="skip the plain pipeline (kg's numbers only)"
     )
     parser.add_argument(
+        "--no-stages",
+        action="store_true",
+        help="skip kg stage by stage in one process (kg build -j N alone, e.g. for memory)",
+    )
+    parser.add_argument(
         "--plain-articles",
         type=int,
         metavar="N",
@@ -123,6 +131,12 @@ def _arguments() -> argparse.Namespace:
         metavar="ADDRESS",
         help="also kg build --dask ADDRESS (local: a cluster of --jobs processes here), shards "
         "and the combined file; needs the dask extra",
+    )
+    parser.add_argument(
+        "--extractors",
+        type=lambda names: tuple(names.split(",")),
+        default=EXTRACTORS,
+        help="the extractors to run kg build -j N with, in turn (statistical,rules)",
     )
     add_shacl_engine(parser)
     return parser.parse_args()
@@ -148,7 +162,10 @@ def make_corpus(count: int, folder: Path) -> list[Path]:
     started = time.monotonic()
     sources = source_articles()
     texts = [path.read_text("utf-8") for path in sources]
-    people = [[p.name for p in kg.extract_file(path).people] for path in sources]
+    # The rules' people: the same corpus whatever the default extractor, and no model in this
+    # process, whose peak RSS every child it starts would inherit (Linux counts a parent's peak
+    # at the child's exec), and so every run's peak RSS.
+    people = [[p.name for p in kg.extract_file(path, extractor="rules").people] for path in sources]
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     for i in range(count):
@@ -249,11 +266,20 @@ def run_kg(
     return run
 
 
-def run_kg_corpus(files: list[Path], out: Path, jobs: int, dask: str | None = None) -> Run:
+def run_kg_corpus(
+    files: list[Path],
+    out: Path,
+    jobs: int,
+    dask: str | None = None,
+    extractor: str | None = None,
+) -> Run:
     from kg.corpus import build_corpus
 
-    report = build_corpus(files, out, jobs=jobs, combined=out / "corpus.nq", dask=dask)
-    run = Run(f"kg -j {jobs} (build_corpus)" if dask is None else f"kg --dask {dask} -j {jobs}")
+    report = build_corpus(
+        files, out, jobs=jobs, combined=out / "corpus.nq", dask=dask, extractor=extractor
+    )
+    run = Run(f"kg -j {jobs}" if dask is None else f"kg --dask {dask} -j {jobs}")
+    run.name += f" {extractor}" if extractor else " (build_corpus)"
     run.articles = len(report.built)
     run.failed = len(report.failed)
     run.triples = sum(a.counts.get("triples", 0) for a in report.built)
@@ -294,7 +320,7 @@ def run_plain(files: list[Path], out: Path) -> Run:
 
 
 def print_table(runs: list[Run]) -> None:
-    kg_run = runs[0]
+    kg_run = runs[0]  # kg stage by stage (with --no-stages, a run without stages: no ratios)
     plain = next((run for run in runs if run.name.startswith("plain")), None)
     print()
     print(f"{'':<22}" + "".join(f"{run.name:>26}" for run in runs))

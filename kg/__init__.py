@@ -16,8 +16,10 @@ package re-exports their public functions and the record model.
 from kg.api import (
     Result,
     build,
+    build_article,
     build_graph,
     build_record,
+    extract_article,
     extract_file,
     extract_text,
     score_folder,
@@ -42,7 +44,7 @@ from kg.errors import (
     ValidationFailure,
 )
 from kg.evaluate import ArticleScore, Score, format_scores, read_gold, score_record
-from kg.extract import extract_record
+from kg.extract import extract_record, parse_texts
 from kg.ingest import read_article
 from kg.link import Links, link_record, read_links
 from kg.loader import GraphLoad, LoadReport, load
@@ -120,10 +122,12 @@ __all__ = [
     "ValidationReport",
     "ValidationRun",
     "build",
+    "build_article",
     "build_corpus",
     "build_graph",
     "build_record",
     "check_consistency",
+    "extract_article",
     "extract_file",
     "extract_record",
     "extract_text",
@@ -135,6 +139,7 @@ __all__ = [
     "link_record",
     "load",
     "map_record",
+    "parse_texts",
     "query",
     "read_article",
     "read_gold",

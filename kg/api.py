@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import Graph
 
@@ -28,6 +29,9 @@ from kg.mapping import DEFAULT_BASE, map_record
 from kg.model import Article, Record
 from kg.serialize import Format, render_outputs
 from kg.validate import Engine, ValidationReport, validate_graph
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 EXTRACTOR_VARIABLE = "KG_EXTRACTOR"  # the extractor when none is given, as KG_SHACL_ENGINE
 TEXT_WHERE = "<text>"  # names an article given as text in messages, as a file's path would
@@ -67,6 +71,23 @@ def build(
     return build_record(record, base=base, stem=path.stem, shacl_engine=shacl_engine)
 
 
+def build_article(
+    article: Article,
+    path: str | Path,
+    *,
+    base: str = DEFAULT_BASE,
+    links: Links | None = None,
+    shacl_engine: Engine | None = None,
+    extractor: str | None = None,
+    doc: Doc | None = None,
+) -> Result:
+    """`build` for an article read already from the file at `path` (`kg.read_article`), and
+    perhaps parsed by the model already (`doc`: see `extract_article`)."""
+    path = Path(path)
+    record = extract_article(article, path, links=links, extractor=extractor, doc=doc)
+    return build_record(record, base=base, stem=path.stem, shacl_engine=shacl_engine)
+
+
 def extract_file(
     path: str | Path,
     *,
@@ -82,7 +103,7 @@ def extract_file(
     """
     extractor = choose_extractor(extractor)  # before the article is read: a usage error first
     article = read_article(path, published=published, data=data)
-    return _extract(article, path, links, extractor)
+    return extract_article(article, path, links=links, extractor=extractor)
 
 
 def extract_text(
@@ -100,12 +121,25 @@ def extract_text(
     `links` and `extractor` as for `extract_file`."""
     extractor = choose_extractor(extractor)
     article = article_from_text(text, title=title, url=url, published=published)
-    return _extract(article, TEXT_WHERE, links, extractor)
+    return extract_article(article, TEXT_WHERE, links=links, extractor=extractor)
 
 
-def _extract(article: Article, where: str | Path, links: Links | None, extractor: str) -> Record:
+def extract_article(
+    article: Article,
+    where: str | Path,
+    *,
+    links: Links | None = None,
+    extractor: str | None = None,
+    doc: Doc | None = None,
+) -> Record:
+    """Extract the record of an article read already, and link it; `where` names it in errors.
+
+    `doc` is its text parsed by the statistical extractor's model already: `kg.parse_texts`
+    parses many articles' texts in one batch, for less CPU than one at a time.
+    """
+    extractor = choose_extractor(extractor)
     with _unexpected(where, "extraction"):
-        record = extract_record(article, extractor)
+        record = extract_record(article, extractor, doc)
     with _unexpected(where, "linking"):
         return link_record(record, links)
 

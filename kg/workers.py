@@ -67,13 +67,13 @@ def executor_map(
     order; the chunks behind it keep the workers busy meanwhile. The caller owns `pool` and
     shuts it down (cancelling what is still queued when it stops early).
     """
-    chunks = _chunks(items, max(1, chunksize))
+    pieces = chunks(items, max(1, chunksize))
     pending: deque[Future[list[R]]] = deque(
-        pool.submit(_run_chunk, fn, chunk) for chunk in islice(chunks, max(1, workers) * 3)
+        pool.submit(_run_chunk, fn, chunk) for chunk in islice(pieces, max(1, workers) * 3)
     )
     while pending:
         done = pending.popleft().result()
-        for chunk in islice(chunks, 1):
+        for chunk in islice(pieces, 1):
             pending.append(pool.submit(_run_chunk, fn, chunk))
         yield from done
 
@@ -86,7 +86,8 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def _chunks(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:
+def chunks(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:
+    """`items` in lists of `size` (the last may be shorter), lazily."""
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk

@@ -212,7 +212,7 @@ def test_data_that_does_not_conform_is_never_written(tmp_path: Path, result: Res
 def test_unexpected_stage_failures_become_kg_errors_naming_the_file(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(article: object, extractor: str) -> None:
+    def broken(article: object, extractor: str, doc: object = None) -> None:
         raise ValueError("unexpected")
 
     monkeypatch.setattr(kg.api, "extract_record", broken)

@@ -469,9 +469,9 @@ def test_every_command_that_extracts_runs_the_extractor_given(
     ran: list[str] = []
     extract = kg.api.extract_record
 
-    def spy(article: Any, extractor: str) -> Any:
+    def spy(article: Any, extractor: str, doc: Any = None) -> Any:
         ran.append(extractor)
-        return extract(article, extractor)
+        return extract(article, extractor, doc)
 
     monkeypatch.setattr(kg.api, "extract_record", spy)
     gold = tmp_path / "gold"

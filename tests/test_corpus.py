@@ -37,6 +37,7 @@ from kg.corpus import (
     format_corpus_report,
 )
 from kg.errors import InputError, OutputError
+from kg.serialize import Format
 
 SHARED = ROOT.parent / "shared" / "articles"
 SOURCES = sorted((SHARED if SHARED.is_dir() else ROOT / "examples").glob("*.txt"))
@@ -220,6 +221,21 @@ def test_j2_writes_the_same_bytes_as_j1(small: Path) -> None:
             assert (one / name).read_bytes() == (two / name).read_bytes(), name
 
 
+def test_an_article_built_with_others_is_the_article_built_alone(
+    small: Path, tmp_path: Path
+) -> None:
+    """The model parses a job's articles in one batch (-j 1 and -j 2 cut the corpus into jobs
+    of different sizes); each article's files are still those of `kg build` on it alone."""
+    articles = sorted((small / "corpus").rglob("*.txt"))
+    for article in (articles[0], articles[-1]):
+        alone = tmp_path / article.stem
+        [outcome] = build_corpus([article], alone, formats=[Format.NQ]).articles
+        built = small / "j1" / article.relative_to(small / "corpus").parent
+        assert len(outcome.files) == 3
+        for path in outcome.files:
+            assert path.read_bytes() == (built / path.name).read_bytes(), path.name
+
+
 def test_the_same_person_in_two_articles_has_one_iri(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -263,10 +279,10 @@ def _break(monkeypatch: pytest.MonkeyPatch, how: str, victim: str) -> None:
     if how == "crash":
         extract = kg.api.extract_record
 
-        def crash(article: Any, extractor: str) -> Any:
+        def crash(article: Any, extractor: str, doc: Any = None) -> Any:
             if article.source == victim:
                 raise RuntimeError("boom")
-            return extract(article, extractor)
+            return extract(article, extractor, doc)
 
         monkeypatch.setattr(kg.api, "extract_record", crash)
 

@@ -6,11 +6,15 @@ Every name here is made up or general; none comes from the shared dev articles.
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kg.errors import ExtractionError
-from kg.extract import EXTRACTORS, extract_record, extractor_info
+from kg.extract import EXTRACTORS, extract_record, extractor_info, parse_texts
+from kg.extract.pipeline import parse
 from kg.ingest import parse_article
 from kg.model import Record
 
@@ -81,3 +85,48 @@ def test_provenance_names_the_model() -> None:
 def test_unknown_extractor_is_refused() -> None:
     with pytest.raises(ExtractionError, match="unknown extractor 'neural'"):
         extract("Some text.", "neural")
+
+
+# --- many articles through the model in one batch -------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "xiongan-innovation.txt"
+SENTENCES = (
+    "Anna Berg, chief executive of Norvatek, said sales in Bergen rose 12%.",
+    "Mr Halvorsen flew to Nairobi on Tuesday.",
+    "The Ministry of Finance in Oslo published the figures.",
+    "Shares in Acme Holdings fell after Lena Ostrova resigned.",
+    "nothing here is a name at all",
+    "",
+)
+
+
+def entities(doc: object) -> list[tuple[int, int, str]]:
+    return [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]  # type: ignore[attr-defined]
+
+
+def test_a_batch_finds_what_one_text_at_a_time_finds() -> None:
+    texts = [EXAMPLE.read_text("utf-8"), *SENTENCES, " ".join(SENTENCES)]
+    batch = [entities(doc) for doc in parse_texts(texts)]
+    assert batch == [entities(parse(text)) for text in texts]
+    assert any(batch)  # the model found names: the comparison compared something
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(SENTENCES), max_size=6).map(" ".join), max_size=5))
+def test_a_batch_of_any_texts_parses_as_each_alone(texts: list[str]) -> None:
+    assert [entities(doc) for doc in parse_texts(texts)] == [
+        entities(parse(text)) for text in texts
+    ]
+
+
+def test_an_article_extracted_from_a_batch_is_the_article_extracted_alone() -> None:
+    articles = [
+        parse_article(f"标题: Story {n}\n网址: https://example.com/{n}\n\n{body}\n")
+        for n, body in enumerate(SENTENCES[:4])
+    ]
+    docs = parse_texts([article.text for article in articles])
+    records = [
+        extract_record(article, doc=doc) for article, doc in zip(articles, docs, strict=True)
+    ]
+    assert records == [extract_record(article) for article in articles]
+    assert [p.name for p in records[0].people] == ["Anna Berg"]

@@ -9,11 +9,26 @@ Two extractors share one record model:
 
 record = extract_record(read_article("examples/xiongan-innovation.txt"))
 record = extract_record(article, extractor="rules")
+docs = parse_texts([article.text for article in articles])  # one batch through the model
+records = [extract_record(article, doc=doc) for article, doc in zip(articles, docs)]
 """
 
 from __future__ import annotations
 
 from kg.extract.assemble import extract_record
-from kg.extract.pipeline import DEFAULT_EXTRACTOR, EXTRACTORS, ExtractorInfo, extractor_info
+from kg.extract.pipeline import (
+    DEFAULT_EXTRACTOR,
+    EXTRACTORS,
+    ExtractorInfo,
+    extractor_info,
+    parse_texts,
+)
 
-__all__ = ["DEFAULT_EXTRACTOR", "EXTRACTORS", "ExtractorInfo", "extract_record", "extractor_info"]
+__all__ = [
+    "DEFAULT_EXTRACTOR",
+    "EXTRACTORS",
+    "ExtractorInfo",
+    "extract_record",
+    "extractor_info",
+    "parse_texts",
+]

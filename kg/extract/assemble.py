@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kg.extract.metrics import FoundMetric, find_metrics
 from kg.extract.names import Entities, Mention, find_entities
 from kg.extract.pipeline import DEFAULT_EXTRACTOR, check_extractor, extractor_info, parse
@@ -12,16 +14,25 @@ from kg.extract.text import sentences
 from kg.model import Article, Entity, Extractor, Metric, Period, Post, Quote, Record, Span
 from kg.vocab import slug
 
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
 _TYPES = (("person", "people"), ("organization", "organizations"), ("place", "places"))
 
 
-def extract_record(article: Article, extractor: str = DEFAULT_EXTRACTOR) -> Record:
-    """Find the people, organizations, places, posts, metrics and quotes of one article."""
+def extract_record(
+    article: Article, extractor: str = DEFAULT_EXTRACTOR, doc: Doc | None = None
+) -> Record:
+    """Find the people, organizations, places, posts, metrics and quotes of one article.
+
+    `doc` is the article's text parsed by the model already (`kg.extract.parse_texts`, which
+    parses many articles in one batch); without it the statistical extractor parses the text.
+    """
     text = article.text
     split = sentences(text, article.paragraphs)
     found = find_entities(text, split, article.publisher)
     if check_extractor(extractor) == "statistical":
-        found = add_model_entities(text, parse(text), found, split)
+        found = add_model_entities(text, parse(text) if doc is None else doc, found, split)
     mentions = found.sorted_mentions()
     keys = _entity_keys(found)
     record = Record(article=article, extractor=Extractor(**vars(extractor_info(extractor))))

@@ -488,10 +488,15 @@ def _contextual_orgs(text: str, leftovers: list[Candidate], entities: Entities) 
             continue
         before = text[max(0, candidate.start - 80) : candidate.start]
         after = text[candidate.end : candidate.end + 40]
-        person_then_of = re.search(
+        # Both patterns end in one of these words; searching for them first skips the titles'
+        # alternation (about 0.4 ms a candidate) where they are not there, which is most places.
+        near = _LAST_WORD_OF.search(before) is not None
+        person_then_of = near and re.search(
             rf"(?:{title}) [A-Z][\w'’\- ]+ (?:of|at|from) $", before, re.IGNORECASE
         )
-        staff_of = re.search(rf"\b(?:{title})s (?:at|from) $|\b[Ss]hares (?:in|of) $", before, re.I)
+        staff_of = near and re.search(
+            rf"\b(?:{title})s (?:at|from) $|\b[Ss]hares (?:in|of) $", before, re.I
+        )
         owner_of_title = re.match(rf"['’]s (?:{title})\b", after, re.IGNORECASE)
         product = _PRODUCT_AFTER.match(after)  # "Airbus A321 aircraft", "Boeing 737 jets"
         described = re.match(rf", (?:the|a|an) (?:[\w-]+ ){{0,3}}(?:{nouns})\b", after)
@@ -505,6 +510,9 @@ def _contextual_orgs(text: str, leftovers: list[Candidate], entities: Entities) 
                     candidate.start, candidate.end, candidate.text, "organization", candidate.text
                 )
             )
+
+
+_LAST_WORD_OF = re.compile(r" (?:of|at|from|in) $", re.IGNORECASE)
 
 
 def link_short_mentions(text: str, sentences: list[Sentence], entities: Entities) -> None:
