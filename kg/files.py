@@ -44,6 +44,9 @@ _UMASK = _read_umask()
 STREAM = "-"  # on the command line: standard input as an input, standard output as an output
 STDIN_NAME = "<stdin>"  # how messages name standard input
 STDIN_STEM = "stdin"  # the output names of an input read from stdin without --name
+STDOUT_FD = 1
+# /proc/self/fd/1, /proc/<pid>/fd/1, /dev/fd/1: a descriptor of a process, by its number.
+_DESCRIPTOR_LINK = re.compile(r"^/(?:proc/(?P<process>self|\d+)/fd|dev/fd)/(?P<fd>\d+)$")
 
 
 def is_stream(path: str | Path) -> bool:
@@ -228,19 +231,22 @@ def writes_through(path: Path) -> bool:
         return False  # not there (or not reachable): created, and the error named, as a file
     if stat.S_ISDIR(mode):
         return False
-    return not stat.S_ISREG(mode) or _is_descriptor(Path(path))
+    return not stat.S_ISREG(mode) or _descriptor(Path(path)) is not None
 
 
-def _is_descriptor(path: Path) -> bool:
-    """A link through /proc (/dev/stdout -> /proc/self/fd/1): the file behind it is one this
-    process has open, maybe appending; a file renamed over its name would not reach it."""
+def _descriptor(path: Path) -> int | None:
+    """The descriptor of this process `path` names (/dev/stdout -> /proc/self/fd/1: 1), or
+    None. Such a file is written through the descriptor itself: opened again by its name, a
+    file the shell redirected to would be truncated and written from its start, under what
+    the process writes to the descriptor."""
     for _ in range(40):  # the kernel's own limit on links followed
-        if Path(os.path.realpath(path.parent)).is_relative_to("/proc"):
-            return True
+        found = _DESCRIPTOR_LINK.match(os.path.abspath(path))
+        if found and found["process"] in (None, "self", str(os.getpid())):
+            return int(found["fd"])
         if not path.is_symlink():
-            return False
+            return None
         path = path.parent / os.readlink(path)
-    return False
+    return None
 
 
 def _target(path: Path) -> Path:
@@ -250,12 +256,20 @@ def _target(path: Path) -> Path:
 
 @contextmanager
 def _open_through(path: Path) -> Iterator[BinaryIO]:
-    """`path` opened for writing into it: standard output for `-`, left open."""
-    if is_stream(path):
-        yield sys.stdout.buffer
-        _flush(sys.stdout.buffer, path)
-        return
-    with _open_for_writing(path) as handle:
+    """`path` opened for writing into it; standard output (`-`) and the other descriptors of
+    this process through a copy of the descriptor, so what is written lands where the
+    descriptor's next byte goes, after what was printed to it already."""
+    fd = STDOUT_FD if is_stream(path) else _descriptor(path)
+    opened: BinaryIO
+    if fd is not None:
+        sys.stdout.flush()
+        try:
+            opened = os.fdopen(os.dup(fd), "wb")
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write ({exc.strerror})") from exc
+    else:
+        opened = _open_for_writing(path)
+    with opened as handle:
         yield handle
         _flush(handle, path)
 
