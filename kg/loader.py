@@ -44,6 +44,7 @@ from kg.errors import EndpointUnavailable, InputError, StoreError, ValidationFai
 from kg.files import check_streams, expand_globs, input_name, is_stream, read_input
 from kg.mapping import graph_iri
 from kg.rdfinput import input_format as rdf_input_format
+from kg.rdfinput import input_formats as rdf_input_formats
 from kg.safety import resolve_contexts
 from kg.serialize import Format
 from kg.store import default_store_dir, open_store
@@ -63,6 +64,10 @@ _PARSERS = {
 }
 _SUFFIXES = frozenset(fmt.extension for fmt in _PARSERS)
 _EXTENSIONS = ", ".join(f".{fmt.extension}" for fmt in sorted(_PARSERS, key=lambda f: f.extension))
+# What --input-format names for them (`kg.rdfinput`).
+_SYNTAXES = "expected: " + ", ".join(
+    fmt.name for fmt in rdf_input_formats() if fmt.extensions[0] in _SUFFIXES
+)
 _TYPE = pyoxigraph.NamedNode(str(RDF.type))
 _NEWS_ARTICLE = pyoxigraph.NamedNode(str(SCHEMA.NewsArticle))
 
@@ -159,8 +164,9 @@ def _format(path: Path, input_format: str | None = None) -> Format:
     for fmt in _PARSERS:
         if fmt.extension == suffix:
             return fmt
-    what = f"input format {input_format!r}" if input_format else input_name(path)
-    raise InputError(f"{what}: not an RDF syntax kg loads (expected {_EXTENSIONS})")
+    if input_format is not None:
+        raise InputError(f"input format {input_format!r}: not a syntax kg loads ({_SYNTAXES})")
+    raise InputError(f"{input_name(path)}: not an RDF file kg loads (expected {_EXTENSIONS})")
 
 
 def _read_file(path: Path, graph: str | None, fmt: Format) -> list[GraphData]:

@@ -322,7 +322,10 @@ def test_a_terminal_on_stdin_is_refused_not_waited_for(tmp_path: Path) -> None:
         (["extract", "-", "--name", "../x", "-o", "r.json"], "is not a file name stem"),
         (["extract", "-", "--name", ".x", "-o", "r.json"], "is not a file name stem"),
         (["view", "-", "--input-format", "rdf", "-o", "v"], "invalid choice: 'rdf'"),
-        (["load", "-", "--input-format", "xml", "--store", "s"], "not an RDF syntax kg loads"),
+        (
+            ["load", "-", "--input-format", "xml", "--store", "s"],
+            "input format 'xml': not a syntax kg loads (expected: turtle, nt,",
+        ),
     ],
     ids=["twice", "name-without-stdin", "name-folder", "name-hidden", "view-format", "load-xml"],
 )
