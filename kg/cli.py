@@ -242,7 +242,8 @@ def cmd_map(args: argparse.Namespace) -> int:
     record = read_record(args.record)
     if args.links is not None:
         record = link_record(record, _links(args))
-    stem = None if record.article.source else input_stem(args.record, args.name)
+    # --name over the record's own source: what is given on the command line wins.
+    stem = args.name or (None if record.article.source else input_stem(args.record))
     result = build_record(record, base=args.base, stem=stem)
     _print_paths(_write_conforming([result], args.output, args.formats))
     return 0
@@ -602,7 +603,7 @@ def _parser() -> argparse.ArgumentParser:
     map_cmd.add_argument(
         "record", type=Path, metavar="RECORD", help="record JSON file, or - (stdin)"
     )
-    _stdin_options(map_cmd, "the record (when it names no source)", ())
+    _stdin_options(map_cmd, "the record", ())
     _links_option(map_cmd)
     _output_options(map_cmd)
     _engine_option(map_cmd)

@@ -217,7 +217,10 @@ def read_page(
         if links is not None:
             record = link_record(record, links)
         return page_of(
-            build_record(record, base=base, stem=None if record.article.source else stem)
+            # `name` over the record's own source: what is given on the command line wins.
+            build_record(
+                record, base=base, stem=stem if name or not record.article.source else None
+            )
         )
     if suffix in GRAPH_FORMATS:
         return page_of_graph(read_graph(path, GRAPH_FORMATS[suffix]), stem, input_name(path))

@@ -381,3 +381,14 @@ def test_a_glob_matching_nothing_is_an_input_error(
     result = kg(command[0], "*.ttl", *command[1:], cwd=tmp_path)
     assert result.returncode == 2
     one_error_line(result, f"*.ttl: {what}")
+
+
+def test_name_wins_over_the_source_a_record_names(tmp_path: Path) -> None:
+    record = kg("extract", EXAMPLE, "-o", "-", cwd=tmp_path).stdout
+    assert b'"source": "xiongan-innovation.txt"' in record
+    result = kg("map", "-", "--name", "norvatek", "-o", "out", cwd=tmp_path, stdin=record)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "norvatek.jsonld",
+        "norvatek.ttl",
+    ]
