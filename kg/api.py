@@ -21,7 +21,7 @@ from rdflib import Graph
 from kg.errors import ExtractionError, InputError, KgError, ValidationFailure
 from kg.evaluate import ArticleScore, find_gold_pairs, read_gold, score_record
 from kg.extract import DEFAULT_EXTRACTOR, EXTRACTORS, extract_record
-from kg.files import ensure_dir, write_all_atomic
+from kg.files import ensure_dir, input_name, input_stem, write_all_atomic
 from kg.ingest import article_from_text, read_article
 from kg.link import Links, link_record
 from kg.loader import plural
@@ -61,14 +61,26 @@ def build(
     shacl_engine: Engine | None = None,
     data: bytes | None = None,
     extractor: str | None = None,
+    name: str | None = None,
+    input_format: str | None = None,
 ) -> Result:
     """Read, extract, link, map and validate one article file (`published` is YYYY-MM-DD;
     `links` adds to the packaged alias table, see `kg.link`; `shacl_engine`: see
     `kg.validate_graph`; `data`: the file's bytes, read already, see `kg.read_article`;
-    `extractor`: see `extract_file`)."""
+    `extractor`: see `extract_file`). `path` `-` is standard input; `name` the stem of the
+    outputs (default: the file's, `stdin` for standard input); `input_format` "text" or
+    "html" whatever the extension."""
     path = Path(path)
-    record = extract_file(path, published=published, links=links, data=data, extractor=extractor)
-    return build_record(record, base=base, stem=path.stem, shacl_engine=shacl_engine)
+    record = extract_file(
+        path,
+        published=published,
+        links=links,
+        data=data,
+        extractor=extractor,
+        name=name,
+        input_format=input_format,
+    )
+    return build_record(record, base=base, stem=input_stem(path, name), shacl_engine=shacl_engine)
 
 
 def build_article(
@@ -80,12 +92,13 @@ def build_article(
     shacl_engine: Engine | None = None,
     extractor: str | None = None,
     doc: Doc | None = None,
+    name: str | None = None,
 ) -> Result:
     """`build` for an article read already from the file at `path` (`kg.read_article`), and
-    perhaps parsed by the model already (`doc`: see `extract_article`)."""
+    perhaps parsed by the model already (`doc`: see `extract_article`); `name` as for `build`."""
     path = Path(path)
-    record = extract_article(article, path, links=links, extractor=extractor, doc=doc)
-    return build_record(record, base=base, stem=path.stem, shacl_engine=shacl_engine)
+    record = extract_article(article, input_name(path), links=links, extractor=extractor, doc=doc)
+    return build_record(record, base=base, stem=input_stem(path, name), shacl_engine=shacl_engine)
 
 
 def extract_file(
@@ -95,15 +108,20 @@ def extract_file(
     links: Links | None = None,
     data: bytes | None = None,
     extractor: str | None = None,
+    name: str | None = None,
+    input_format: str | None = None,
 ) -> Record:
     """Read one article file (text or a saved HTML page), extract its record and link it.
 
     `extractor` is one of `kg.extract.EXTRACTORS` (default: `KG_EXTRACTOR`, else
-    "statistical"); the record names it, and the model it ran, as its provenance.
+    "statistical"); the record names it, and the model it ran, as its provenance. `path` `-`
+    is standard input; `name` and `input_format` as for `kg.read_article`.
     """
     extractor = choose_extractor(extractor)  # before the article is read: a usage error first
-    article = read_article(path, published=published, data=data)
-    return extract_article(article, path, links=links, extractor=extractor)
+    article = read_article(
+        path, published=published, data=data, name=name, input_format=input_format
+    )
+    return extract_article(article, input_name(path), links=links, extractor=extractor)
 
 
 def extract_text(

@@ -44,7 +44,8 @@ from kg.evaluate import (
     sum_scores,
 )
 from kg.extract import EXTRACTORS
-from kg.files import write_atomic
+from kg.files import check_output_dir, input_name, input_stem, is_stream, write_atomic
+from kg.ingest import ARTICLE_FORMATS
 from kg.link import Links, link_record, read_links
 from kg.loader import PROTOCOLS, LoadReport, load, plural
 from kg.mapping import DEFAULT_BASE, check_base
@@ -58,7 +59,7 @@ from kg.server import DEFAULT_BIND, DEFAULT_PORT, serve
 from kg.sparql import DEFAULT_TIMEOUT, ResultFormat, format_result, query, read_query
 from kg.store import default_store_dir
 from kg.validate import ENGINE_VARIABLE, ENGINES, format_report
-from kg.view import read_page, write_views
+from kg.view import VIEW_FORMATS, find_inputs, read_page, write_views
 from kg.workers import default_workers
 
 Command = Callable[[argparse.Namespace], int]
@@ -111,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     if not args.load and (args.store or args.endpoint):
         raise InputError("--store and --endpoint need --load (kg build ... --load --store DIR)")
+    _check_name(args, args.articles)
     single = _one_article(args.articles)
     show = progress_display("none" if single else args.progress, "built", "article")
     failed = 0
@@ -136,6 +138,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             dask=args.dask,
             shacl_engine=args.shacl_engine,
             extractor=args.extractor,
+            name=args.name,
+            input_format=args.input_format,
         )
     finally:
         show.close()
@@ -171,18 +175,21 @@ def _one_article(paths: Sequence[Path]) -> bool:
 def _article_failed(article: ArticleOutcome) -> int:
     if article.report is not None:
         print(article.report, file=sys.stderr)
-        _say(f"{article.path.name}: does not conform to the shapes (nothing written)")
+        where = input_name(article.path) if is_stream(article.path) else article.path.name
+        _say(f"{where}: does not conform to the shapes (nothing written)")
     else:
         _say(article.error or "")
     return article.exit_code
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    _print_load(_load(args.paths, args))
+    _print_load(_load(args.paths, args, input_format=args.input_format))
     return 0
 
 
-def _load(paths: Sequence[Path], args: argparse.Namespace) -> LoadReport:
+def _load(
+    paths: Sequence[Path], args: argparse.Namespace, input_format: str | None = None
+) -> LoadReport:
     return load(
         paths,
         store=args.store,
@@ -193,6 +200,7 @@ def _load(paths: Sequence[Path], args: argparse.Namespace) -> LoadReport:
         timeout=args.timeout,
         retries=args.retries,
         workers=args.workers,
+        input_format=input_format,
     )
 
 
@@ -214,8 +222,14 @@ def _print_load(report: LoadReport) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    _check_name(args, [args.article])
     record = extract_file(
-        args.article, published=args.published, links=_links(args), extractor=args.extractor
+        args.article,
+        published=args.published,
+        links=_links(args),
+        extractor=args.extractor,
+        name=args.name,
+        input_format=args.input_format,
     )
     write_record(record, args.output)
     _print_paths([args.output])
@@ -223,22 +237,34 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
+    _check_name(args, [args.record])
+    check_output_dir(args.output)  # `-o -` is refused before the work, not after
     record = read_record(args.record)
     if args.links is not None:
         record = link_record(record, _links(args))
-    stem = None if record.article.source else Path(args.record).stem
+    # --name over the record's own source: what is given on the command line wins.
+    stem = args.name or (None if record.article.source else input_stem(args.record))
     result = build_record(record, base=args.base, stem=stem)
     _print_paths(_write_conforming([result], args.output, args.formats))
     return 0
 
 
 def cmd_view(args: argparse.Namespace) -> int:
+    inputs = find_inputs(args.inputs)
+    _check_name(args, inputs)
+    check_output_dir(args.output)
     links = _links(args)
     pages = [
         read_page(
-            path, base=args.base, published=args.published, links=links, extractor=args.extractor
+            path,
+            base=args.base,
+            published=args.published,
+            links=links,
+            extractor=args.extractor,
+            name=args.name if is_stream(path) else None,
+            input_format=args.input_format,
         )
-        for path in args.inputs
+        for path in inputs
     ]
     _print_paths(write_views(pages, args.output))
     failing = [page.record.article.source or page.stem for page in pages if not page.conforms]
@@ -247,6 +273,14 @@ def cmd_view(args: argparse.Namespace) -> int:
             f"{', '.join(failing)}: does not conform to the shapes (the page shows the findings)"
         )
     return 0
+
+
+def _check_name(args: argparse.Namespace, inputs: Sequence[Path]) -> None:
+    """--name names what is read from standard input: without `-` it would name nothing."""
+    if args.name is not None and not any(is_stream(path) for path in inputs):
+        raise InputError(
+            f"--name {args.name}: names an input read from standard input (give - as the input)"
+        )
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -288,9 +322,11 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def _query_text(argument: str) -> tuple[str, str]:
-    """(query text, name for messages): `@file.rq` is read from the file."""
-    if argument.startswith("@"):
-        return read_query(argument[1:]), argument[1:]
+    """(query text, name for messages): `@file.rq` is read from the file, `-` (or `@-`) from
+    standard input."""
+    if argument.startswith("@") or is_stream(argument):
+        path = argument.removeprefix("@")
+        return read_query(path), input_name(path)
     return argument, "query"
 
 
@@ -368,7 +404,8 @@ def _write_conforming(
 
 def _print_paths(paths: Sequence[Path]) -> None:
     for path in paths:
-        print(path)
+        if not is_stream(path):  # standard output holds the file itself
+            print(path)
 
 
 def _say(message: str) -> None:
@@ -452,9 +489,11 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         type=Path,
         metavar="ARTICLE",
-        help="article files (.txt .html .htm), folders (recursively) or glob patterns",
+        help="article files (.txt .html .htm), folders (recursively), glob patterns, or - "
+        "(standard input)",
     )
     _output_options(build_cmd)
+    _stdin_options(build_cmd, "the article", ARTICLE_FORMATS)
     _engine_option(build_cmd)
     _extractor_option(build_cmd)
     _published_option(build_cmd)
@@ -513,7 +552,15 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         type=Path,
         metavar="PATH",
-        help="files (.ttl .jsonld .nt .nq .trig) or folders (read recursively)",
+        help="files (.ttl .jsonld .nt .nq .trig), folders (read recursively), glob patterns, "
+        "or - (stdin)",
+    )
+    load_cmd.add_argument(
+        "--input-format",
+        type=_input_format,
+        metavar="FORMAT",
+        help="read every file, and stdin, as FORMAT whatever its extension: turtle (stdin's "
+        "default), nt, nquads, trig, json-ld",
     )
     load_cmd.add_argument(
         "--graph",
@@ -531,11 +578,17 @@ def _parser() -> argparse.ArgumentParser:
         "kg extract examples/xiongan-innovation.txt -o xiongan.record.json",
     )
     extract_cmd.add_argument(
-        "article", type=Path, metavar="ARTICLE", help="article file (.txt, .html)"
+        "article", type=Path, metavar="ARTICLE", help="article file (.txt, .html), or - (stdin)"
     )
     extract_cmd.add_argument(
-        "-o", "--output", required=True, type=Path, metavar="FILE", help="record JSON to write"
+        "-o",
+        "--output",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="record JSON to write, or - (stdout)",
     )
+    _stdin_options(extract_cmd, "the article", ARTICLE_FORMATS)
     _extractor_option(extract_cmd)
     _published_option(extract_cmd)
     _links_option(extract_cmd)
@@ -547,7 +600,10 @@ def _parser() -> argparse.ArgumentParser:
         "map a (possibly hand-edited) record to RDF, validate it and write it like build",
         "kg map xiongan.record.json -o output/",
     )
-    map_cmd.add_argument("record", type=Path, metavar="RECORD", help="record JSON file")
+    map_cmd.add_argument(
+        "record", type=Path, metavar="RECORD", help="record JSON file, or - (stdin)"
+    )
+    _stdin_options(map_cmd, "the record", ())
     _links_option(map_cmd)
     _output_options(map_cmd)
     _engine_option(map_cmd)
@@ -765,7 +821,9 @@ def _query_command(commands: argparse._SubParsersAction[_Parser]) -> None:
         "kg query @queries/posts.rq --param person='Ni Yuefeng' --format csv",
     )
     sub.add_argument(
-        "query", metavar="QUERY", help="SPARQL text, or @FILE to read it from a file (.rq)"
+        "query",
+        metavar="QUERY",
+        help="SPARQL text, or @FILE to read it from a file (.rq), or - to read it from stdin",
     )
     target = sub.add_mutually_exclusive_group()
     target.add_argument(
@@ -897,8 +955,9 @@ def _validate_command(commands: argparse._SubParsersAction[_Parser]) -> None:
         nargs="+",
         type=Path,
         metavar="PATH",
-        help="files (.ttl .nt .nq .trig .jsonld .n3, RDF/XML .rdf .owl .xml; .json records) or "
-        "folders (recursively; other files are listed as skipped)",
+        help="files (.ttl .nt .nq .trig .jsonld .n3, RDF/XML .rdf .owl .xml; .json records), "
+        "folders (recursively; other files are listed as skipped), glob patterns, or - (stdin, "
+        "Turtle unless --input-format)",
     )
     sub.add_argument(
         "--input-format",
@@ -967,6 +1026,32 @@ def _validate_command(commands: argparse._SubParsersAction[_Parser]) -> None:
     )
 
 
+def _stdin_options(sub: argparse.ArgumentParser, what: str, formats: Sequence[str]) -> None:
+    """--name for an input read from standard input, and --input-format when its syntax is one
+    of several (`formats`)."""
+    sub.add_argument(
+        "--name",
+        type=_stem,
+        metavar="STEM",
+        help=f"the name of {what} read from stdin (-): the outputs are STEM.* (default stdin)",
+    )
+    if formats:
+        sub.add_argument(
+            "--input-format",
+            choices=formats,
+            help=f"read the input as this whatever its extension (stdin: {formats[0]})",
+        )
+
+
+def _stem(value: str) -> str:
+    """An output file name without its extension: no folder, not hidden."""
+    if not value or value.startswith(".") or any(c in value for c in "/\\\0"):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a file name stem (expected a name without folders or a leading .)"
+        )
+    return value
+
+
 def _input_format(value: str) -> str:
     try:
         return input_format_name(value)
@@ -997,9 +1082,10 @@ def _view_command(commands: argparse._SubParsersAction[_Parser]) -> None:
         nargs="+",
         type=Path,
         metavar="INPUT",
-        help="articles (.txt .html .htm: built), records (.json: mapped) or files kg wrote "
-        "(.ttl .nt: read back)",
+        help="articles (.txt .html .htm: built), records (.json: mapped), files kg wrote "
+        "(.ttl .nt: read back), glob patterns, or - (stdin: an article unless --input-format)",
     )
+    _stdin_options(sub, "the input", tuple(VIEW_FORMATS))
     _output_options(sub, rdf_formats=False)
     _extractor_option(sub)
     _published_option(sub)

@@ -52,7 +52,7 @@ from rdflib.term import Node
 from referencing.exceptions import Unresolvable
 
 from kg.errors import BrokenShapes, InputError, ShapesError
-from kg.files import read_input
+from kg.files import check_streams, expand_globs, input_name, is_stream, read_input
 from kg.loader import plural
 from kg.packaged import packaged_file
 from kg.rdfinput import (
@@ -93,6 +93,7 @@ FAIL_ON = ("violation", "warning", "info")
 INFERENCE = ("none", "rdfs")
 
 _EXPECTED = ", ".join(f".{s}" for s in sorted((*rdf_extensions(), JSON_EXTENSION)))
+_EXPECTED_INPUT = "a file to validate"
 _JSONLD_SCHEMA_FILE = "jsonld.schema.json"
 
 
@@ -295,7 +296,11 @@ def _run(
     files: list[Path], options: _Options, jobs: int, progress: Progress | None
 ) -> Iterator[FileResult]:
     workers = min(jobs, len(files))
-    jobs_list = [(options, path) for path in files]
+    # Standard input is read here, once: worker processes do not share it.
+    jobs_list = [
+        (options, path, read_input(path, _EXPECTED_INPUT) if is_stream(path) else None)
+        for path in files
+    ]
     chunk = max(1, min(8, len(files) // (workers * 4)))
     done = process_map(_check_job, jobs_list, workers=workers, chunksize=chunk)
     yield from _reporting(done, len(files), progress)
@@ -310,10 +315,10 @@ def _reporting(
         yield result
 
 
-def _check_job(job: tuple[_Options, Path]) -> FileResult:
-    options, path = job
+def _check_job(job: tuple[_Options, Path, bytes | None]) -> FileResult:
+    options, path, data = job
     given = None if options.input_format is None else input_format(options.input_format)
-    return _check_file(path, _checker(options), given)
+    return _check_file(path, _checker(options), given, data)
 
 
 @dataclass(frozen=True)
@@ -325,13 +330,18 @@ class Found:
 
 
 def find_files(paths: Iterable[str | Path], *, any_extension: bool = False) -> Found:
-    """The files named, and the files kg validates in the folders named (recursively, sorted),
-    with the folders' other files and why they are skipped. A file named must be RDF or JSON by
-    its extension, unless `any_extension` (an input format is given)."""
+    """The files named (`-`: standard input), the files glob patterns match, and the files kg
+    validates in the folders named (recursively, sorted), with the folders' other files and why
+    they are skipped. A file named must be RDF or JSON by its extension, unless `any_extension`
+    (an input format is given)."""
+    paths = list(paths)
+    check_streams(paths)
     files: list[Path] = []
     skipped: list[Skipped] = []
-    for path in map(Path, paths):
-        if path.is_dir():
+    for path in expand_globs(paths, _is_validated, "files to validate", _EXPECTED):
+        if is_stream(path):
+            files.append(path)
+        elif path.is_dir():
             found = _folder_files(path)
             reasons = {p: skip_reason(p) for p in found}
             wanted = [p for p in found if reasons[p] is None]
@@ -364,6 +374,11 @@ def _folder_files(top: Path) -> list[Path]:
         for p in top.rglob("*")
         if not any(part.startswith(".") for part in p.relative_to(top).parts) and p.is_file()
     )
+
+
+def _is_validated(path: Path) -> bool:
+    """A file a glob pattern matched that is validated, as a folder's would be."""
+    return skip_reason(path) is None
 
 
 def _is_json(path: Path) -> bool:
@@ -487,13 +502,18 @@ def _jsonld_validator() -> Draft202012Validator:
 # --- one file ------------------------------------------------------------------------------------
 
 
-def _check_file(path: Path, checker: _Checker, given: InputFormat | None = None) -> FileResult:
-    """Validate one file, in the syntax `given` or its extension names; raises only when it
-    cannot be read (`InputError`)."""
+def _check_file(
+    path: Path, checker: _Checker, given: InputFormat | None = None, data: bytes | None = None
+) -> FileResult:
+    """Validate one file, in the syntax `given` or its extension names, from `data` when its
+    bytes were read already (standard input); raises only when it cannot be read
+    (`InputError`)."""
     started = time.monotonic()
-    data = read_input(path, "a file to validate")
-    name = str(path)
-    fmt = given or by_extension(path)
+    if data is None:
+        data = read_input(path, _EXPECTED_INPUT)
+    name = input_name(path)
+    # Standard input has no extension to say its syntax: Turtle unless told.
+    fmt = given or (input_format("turtle") if is_stream(path) else by_extension(path))
     if fmt is None:
         kind, triples, findings = _check_json(name, data, checker)
     else:

@@ -28,11 +28,11 @@ files, and this process writes them, so the workers need not see this machine's 
 
 from __future__ import annotations
 
-import glob
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
@@ -43,7 +43,12 @@ from kg.extract import parse_texts
 from kg.files import (
     check_output_dir,
     ensure_dir,
+    glob_files,
+    input_stem,
+    is_pattern,
+    is_stream,
     open_atomic,
+    pattern_root,
     remove_stale_temps,
     write_all_atomic,
 )
@@ -175,6 +180,8 @@ def build_corpus(
     dask: str | None = None,
     shacl_engine: Engine | None = None,
     extractor: str | None = None,
+    name: str | None = None,
+    input_format: str | None = None,
 ) -> CorpusReport:
     """Build every article under `paths` into `out_dir` (see the module docstring).
 
@@ -184,7 +191,9 @@ def build_corpus(
     `dask` is a Dask scheduler's address, or "local" for a cluster of `jobs` processes here.
     `shacl_engine` (default: `KG_SHACL_ENGINE`, else pySHACL) and `extractor` (default:
     `KG_EXTRACTOR`, else "statistical") are chosen here, for every worker and cluster alike.
-    `progress(done, total, outcome)` is called after each article, in input order. Raises
+    `progress(done, total, outcome)` is called after each article, in input order. A path `-`
+    is an article read from standard input, its files named `name` (default `stdin`);
+    `input_format` ("text" or "html") reads every article so, whatever its extension. Raises
     `InputError` for paths that name no article (a missing file is an article that fails),
     `ExtractionError` for an extractor kg does not have, `OutputError` for an output it cannot
     write and `ClusterError` for a cluster that fails.
@@ -207,8 +216,14 @@ def build_corpus(
         view=view,
         shacl_engine=shacl_engine or default_engine(),
         extractor=choose_extractor(extractor),
+        name=name,
+        input_format=input_format,
     )
-    work = _plan(find_articles(paths), options)
+    # Standard input is read here, once: worker processes do not share it.
+    work = [
+        _with_data(item) if is_stream(item.article.path) else item
+        for item in _plan(find_articles(paths), options)
+    ]
     target = None if combined is None else Path(combined)
     if target is not None:
         _check_combined(target, work, options)
@@ -318,14 +333,11 @@ def find_articles(paths: Iterable[str | Path]) -> list[CorpusArticle]:
             if not files:
                 raise InputError(f"{path}: no articles in this folder (expected {_EXPECTED})")
             found += [CorpusArticle(p, p.relative_to(path).parent) for p in files]
-        elif path.exists() or not _is_pattern(str(given)):
+        elif path.exists() or not is_pattern(str(given)):
             found.append(CorpusArticle(path))
         else:
-            root = _pattern_root(str(given))
-            matches = sorted(Path(m) for m in glob.glob(str(given), recursive=True))
-            files = [p for p in matches if _is_article(p, root)]
-            if not files:
-                raise InputError(f"{given}: no articles match this pattern (expected {_EXPECTED})")
+            root = pattern_root(str(given))
+            files = glob_files(str(given), partial(_is_article, top=root), "articles", _EXPECTED)
             found += [CorpusArticle(p, p.relative_to(root).parent) for p in files]
     unique: dict[Path, CorpusArticle] = {}
     for article in found:
@@ -381,6 +393,8 @@ class _Options:
     view: bool
     shacl_engine: Engine
     extractor: str
+    name: str | None  # the stem of the article read from standard input
+    input_format: str | None  # "text" or "html" for every article, or None: by extension
 
 
 @dataclass(frozen=True)
@@ -431,7 +445,14 @@ def _read(work: _Work) -> Article | _Done:
     if work.refused is not None:
         return _Done(_failed(path, InputError(work.refused)))
     return _attempt(
-        path, lambda: read_article(path, published=work.options.published, data=work.data)
+        path,
+        lambda: read_article(
+            path,
+            published=work.options.published,
+            data=work.data,
+            name=work.options.name if is_stream(path) else None,
+            input_format=work.options.input_format,
+        ),
     )
 
 
@@ -460,6 +481,7 @@ def _render_job(work: _Work, article: Article, doc: Doc | None) -> _Done:
             shacl_engine=options.shacl_engine,
             extractor=options.extractor,
             doc=doc,
+            name=options.name if is_stream(path) else None,
         ),
     )
     if isinstance(result, _Done):
@@ -530,7 +552,8 @@ def _with_data(work: _Work) -> _Work:
     if work.refused is not None:
         return work
     try:
-        return replace(work, data=read_article_bytes(work.article.path))
+        article = work.article.path
+        return replace(work, data=read_article_bytes(article, work.options.input_format))
     except InputError as exc:
         return replace(work, refused=str(exc))
 
@@ -563,7 +586,7 @@ def _plan(articles: list[CorpusArticle], options: _Options) -> list[_Work]:
     owners: dict[Path, Path] = {}
     work = []
     for article in articles:
-        target = article.folder / article.path.stem
+        target = article.folder / _stem(article.path, options)
         owner = owners.setdefault(target, article.path)
         clash = None
         if owner != article.path:
@@ -582,7 +605,7 @@ def _check_combined(combined: Path, work: list[_Work], options: _Options) -> Non
     extensions = {fmt.extension for fmt in (Format.TTL, Format.JSONLD, *options.formats)}
     target = combined.resolve()
     for item in work:
-        stem = options.out_dir / item.article.folder / item.article.path.stem
+        stem = options.out_dir / item.article.folder / _stem(item.article.path, options)
         for extension in extensions:
             if Path(f"{stem}.{extension}").resolve() == target:
                 raise InputError(
@@ -591,22 +614,12 @@ def _check_combined(combined: Path, work: list[_Work], options: _Options) -> Non
                 )
 
 
+def _stem(path: Path, options: _Options) -> str:
+    return input_stem(path, options.name if is_stream(path) else None)
+
+
 def _is_article(path: Path, top: Path) -> bool:
     # Hidden names are skipped: kg's atomic writes stage files as `.name.*.tmp`, and .git.
     parts = path.relative_to(top).parts
     hidden = any(part.startswith(".") for part in parts)
     return not hidden and path.suffix.lower() in ARTICLE_SUFFIXES and path.is_file()
-
-
-def _pattern_root(pattern: str) -> Path:
-    """The folder a glob pattern starts from: its parts before the first wildcard."""
-    root = Path()
-    for part in Path(pattern).parts[:-1]:
-        if _is_pattern(part):
-            break
-        root /= part
-    return root
-
-
-def _is_pattern(text: str) -> bool:
-    return glob.escape(text) != text

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from kg.data import read_table
 from kg.errors import InputError
-from kg.files import UTF16_BOMS, decode_utf8, read_input
+from kg.files import UTF16_BOMS, decode_utf8, input_name, is_stream, read_input
 from kg.model import Article, Image, Span
 from kg.vocab import to_web_iri, web_iri
 
@@ -35,7 +35,9 @@ from kg.vocab import to_web_iri, web_iri
 MAX_ARTICLE_BYTES = 1_000_000
 MAX_PAGE_BYTES = 10_000_000
 HTML_SUFFIXES = (".html", ".htm")
-ARTICLE_SUFFIXES = (".txt", *HTML_SUFFIXES)  # what kg reads as an article
+TEXT_SUFFIX = ".txt"
+ARTICLE_SUFFIXES = (TEXT_SUFFIX, *HTML_SUFFIXES)  # what kg reads as an article
+ARTICLE_FORMATS = ("text", "html")  # --input-format of an article: plain text, a saved page
 
 _HEADER = re.compile(r"^(标题|网址|图片列表)\s*[:：]\s*(.*)$")
 _IMAGE = re.compile(
@@ -51,23 +53,47 @@ _URL_DATES = (
 
 
 def read_article(
-    path: str | Path, published: str | None = None, data: bytes | None = None
+    path: str | Path,
+    published: str | None = None,
+    data: bytes | None = None,
+    *,
+    name: str | None = None,
+    input_format: str | None = None,
 ) -> Article:
-    """Read and parse one article file; `published` (YYYY-MM-DD) overrides the URL's date.
-    `data` is the file's bytes when they were read elsewhere (`read_article_bytes`): by a
-    client whose Dask workers do not see its files."""
+    """Read and parse one article file, or standard input for `-`; `published` (YYYY-MM-DD)
+    overrides the URL's date. `data` is the file's bytes when they were read elsewhere
+    (`read_article_bytes`): by a client whose Dask workers do not see its files. `name` is the
+    stem the article is known by (its source becomes `<name>.txt` or `.html`); `input_format`
+    ("text" or "html", `ARTICLE_FORMATS`) says how to read it whatever its extension."""
     path = Path(path)
-    name = str(path)
-    raw = read_article_bytes(path) if data is None else data
-    if path.suffix.lower() in HTML_SUFFIXES:
-        return parse_html(raw, source=path.name, published=published, where=name)
-    text = decode(raw, name)
-    return parse_article(text, source=path.name, published=published, where=name)
+    where = input_name(path)
+    html = is_html(path, input_format)
+    raw = read_article_bytes(path, input_format) if data is None else data
+    if name:
+        source: str | None = name + (HTML_SUFFIXES[0] if html else TEXT_SUFFIX)
+    else:
+        source = None if is_stream(path) else path.name  # stdin has no file name to give
+    if html:
+        return parse_html(raw, source=source, published=published, where=where)
+    text = decode(raw, where)
+    return parse_article(text, source=source, published=published, where=where)
 
 
-def read_article_bytes(path: Path) -> bytes:
+def is_html(path: Path, input_format: str | None = None) -> bool:
+    """Whether an article is a saved page: as `input_format` says, else by its extension."""
+    if input_format is not None:
+        if input_format not in ARTICLE_FORMATS:
+            expected = ", ".join(ARTICLE_FORMATS)
+            raise InputError(
+                f"article format {input_format!r} not supported (expected: {expected})"
+            )
+        return input_format == "html"
+    return path.suffix.lower() in HTML_SUFFIXES
+
+
+def read_article_bytes(path: Path, input_format: str | None = None) -> bytes:
     """The bytes of an article file, refused when larger than an article (or page) may be."""
-    if path.suffix.lower() in HTML_SUFFIXES:
+    if is_html(path, input_format):
         return read_input(path, "a saved HTML page", MAX_PAGE_BYTES)
     return read_input(path, "an article file", MAX_ARTICLE_BYTES)
 

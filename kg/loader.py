@@ -41,8 +41,10 @@ from rdflib import Graph, URIRef
 
 from kg.endpoint import Credentials, Endpoint
 from kg.errors import EndpointUnavailable, InputError, StoreError, ValidationFailure
-from kg.files import read_input
+from kg.files import check_streams, expand_globs, input_name, is_stream, read_input
 from kg.mapping import graph_iri
+from kg.rdfinput import input_format as rdf_input_format
+from kg.rdfinput import input_formats as rdf_input_formats
 from kg.safety import resolve_contexts
 from kg.serialize import Format
 from kg.store import default_store_dir, open_store
@@ -62,6 +64,10 @@ _PARSERS = {
 }
 _SUFFIXES = frozenset(fmt.extension for fmt in _PARSERS)
 _EXTENSIONS = ", ".join(f".{fmt.extension}" for fmt in sorted(_PARSERS, key=lambda f: f.extension))
+# What --input-format names for them (`kg.rdfinput`).
+_SYNTAXES = "expected: " + ", ".join(
+    fmt.name for fmt in rdf_input_formats() if fmt.extensions[0] in _SUFFIXES
+)
 _TYPE = pyoxigraph.NamedNode(str(RDF.type))
 _NEWS_ARTICLE = pyoxigraph.NamedNode(str(SCHEMA.NewsArticle))
 
@@ -88,9 +94,15 @@ class GraphData:
 
 
 def read_graphs(
-    paths: Iterable[str | Path], *, graph: str | None = None, workers: int = 1
+    paths: Iterable[str | Path],
+    *,
+    graph: str | None = None,
+    workers: int = 1,
+    input_format: str | None = None,
 ) -> list[GraphData]:
     """Parse every file under `paths` into named graphs and validate kg's; nothing is sent.
+    `-` is standard input, in Turtle unless `input_format` (`kg.rdfinput` names: nt, nquads,
+    trig, json-ld) names the syntax of it and of every file named.
 
     Files holding the same article graph must agree (a stale `.nq` beside a new `.ttl` is
     refused); other graphs named twice (e.g. `graph` for several files) get the union.
@@ -99,24 +111,31 @@ def read_graphs(
     if graph is not None:
         _check_iri(graph, "--graph")
     merged: dict[str, GraphData] = {}
-    for path in find_rdf_files(paths):
-        for found in _read_file(path, graph):
+    for path in find_rdf_files(paths, any_extension=input_format is not None):
+        for found in _read_file(path, graph, _format(path, input_format)):
             merged[found.name] = _merge(merged.get(found.name), found)
     _validate_articles([g for g in merged.values() if g.article], workers)
     return list(merged.values())
 
 
-def find_rdf_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The files named, and the RDF files in the folders named (recursively, sorted)."""
+def find_rdf_files(paths: Iterable[str | Path], *, any_extension: bool = False) -> list[Path]:
+    """The files named (`-`: standard input), the files glob patterns match and the RDF files
+    in the folders named (recursively, sorted). A file named must be RDF by its extension,
+    unless `any_extension` (an input format is given)."""
+    paths = list(paths)
+    check_streams(paths)
     files: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
+    for path in expand_globs(paths, _is_rdf_name, "RDF files", _EXTENSIONS):
+        if is_stream(path):
+            files.append(path)
+        elif path.is_dir():
             found = sorted(p for p in path.rglob("*") if _is_rdf_file(p, path))
             if not found:
                 raise InputError(f"{path}: no RDF files in this folder (expected {_EXTENSIONS})")
             files.extend(found)
         elif path.is_file():
-            _format(path)
+            if not any_extension:
+                _format(path)
             files.append(path)
         else:
             raise InputError(f"{path}: no such file or folder")
@@ -126,21 +145,34 @@ def find_rdf_files(paths: Iterable[str | Path]) -> list[Path]:
 def _is_rdf_file(path: Path, top: Path) -> bool:
     # Hidden names are skipped: kg's atomic writes stage files as `.name.*.tmp`.
     hidden = any(part.startswith(".") for part in path.relative_to(top).parts)
-    return not hidden and path.is_file() and path.suffix.lstrip(".").lower() in _SUFFIXES
+    return not hidden and path.is_file() and _is_rdf_name(path)
 
 
-def _format(path: Path) -> Format:
-    suffix = path.suffix.lstrip(".").lower()
+def _is_rdf_name(path: Path) -> bool:
+    return path.suffix.lstrip(".").lower() in _SUFFIXES
+
+
+def _format(path: Path, input_format: str | None = None) -> Format:
+    """The syntax of a file: `input_format` (a `kg.rdfinput` name), else its extension;
+    standard input is Turtle unless told."""
+    if input_format is not None:
+        suffix = rdf_input_format(input_format).extensions[0]
+    elif is_stream(path):
+        return Format.TTL
+    else:
+        suffix = path.suffix.lstrip(".").lower()
     for fmt in _PARSERS:
         if fmt.extension == suffix:
             return fmt
-    raise InputError(f"{path}: not an RDF file kg loads (expected {_EXTENSIONS})")
+    if input_format is not None:
+        raise InputError(f"input format {input_format!r}: not a syntax kg loads ({_SYNTAXES})")
+    raise InputError(f"{input_name(path)}: not an RDF file kg loads (expected {_EXTENSIONS})")
 
 
-def _read_file(path: Path, graph: str | None) -> list[GraphData]:
+def _read_file(path: Path, graph: str | None, fmt: Format) -> list[GraphData]:
     """The named graphs of one file; its default-graph triples go to the article's graph or
     to `graph`, and without either the file is refused."""
-    groups = _parse(path)
+    groups = _parse(path, fmt)
     found = []
     for name, triples in groups.items():
         if name is None:
@@ -159,26 +191,25 @@ def _default_graph(path: Path, triples: set[pyoxigraph.Triple], graph: str | Non
         return GraphData(name, _statements(path, triples), (path,), True)
     if graph is None:
         raise InputError(
-            f"{path}: not kg output (no single schema:NewsArticle), so it names no graph "
-            "(give one with --graph IRI; kg never writes without a named graph)"
+            f"{input_name(path)}: not kg output (no single schema:NewsArticle), so it names no "
+            "graph (give one with --graph IRI; kg never writes without a named graph)"
         )
     return GraphData(graph, _statements(path, triples), (path,), False)
 
 
-def _parse(path: Path) -> dict[str | None, set[pyoxigraph.Triple]]:
+def _parse(path: Path, fmt: Format) -> dict[str | None, set[pyoxigraph.Triple]]:
     """{graph IRI or None for the default graph: its triples}; a file that does not parse
     raises `InputError` with the parser's line and column."""
     groups: dict[str | None, set[pyoxigraph.Triple]] = defaultdict(set)
-    fmt = _format(path)
     try:
         for quad in _quads(path, fmt):
             groups[_graph_key(path, quad.graph_name)].add(quad.triple)
     except SyntaxError as exc:
         raise InputError(
-            f"{path}: {exc.msg} (expected {fmt.extension}, all IRIs absolute)"
+            f"{input_name(path)}: {exc.msg} (expected {fmt.extension}, all IRIs absolute)"
         ) from exc
     except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read ({exc})") from exc
+        raise InputError(f"{input_name(path)}: cannot read ({exc})") from exc
     return groups
 
 
@@ -186,6 +217,8 @@ def _quads(path: Path, fmt: Format) -> Iterator[pyoxigraph.Quad]:
     if fmt is Format.JSONLD:  # read first, for its contexts; the other formats stream
         data = _inline_contexts(path, read_input(path, "an RDF file"))
         return pyoxigraph.parse(data, format=_PARSERS[fmt])
+    if is_stream(path):
+        return pyoxigraph.parse(read_input(path, "an RDF file"), format=_PARSERS[fmt])
     return pyoxigraph.parse(path=path, format=_PARSERS[fmt])
 
 
@@ -198,7 +231,7 @@ def _inline_contexts(path: Path, data: bytes) -> bytes:
         return data  # not JSON: the parser says where
     resolved, refused = resolve_contexts(document, path.parent)
     if refused is not None:
-        raise InputError(f"{path}: {refused.message}")
+        raise InputError(f"{input_name(path)}: {refused.message}")
     return data if resolved == document else json.dumps(resolved).encode("utf-8")
 
 
@@ -207,7 +240,9 @@ def _graph_key(path: Path, name: object) -> str | None:
         return name.value
     if isinstance(name, pyoxigraph.DefaultGraph):
         return None
-    raise InputError(f"{path}: a graph named by a blank node (expected IRIs as graph names)")
+    raise InputError(
+        f"{input_name(path)}: a graph named by a blank node (expected IRIs as graph names)"
+    )
 
 
 def _article(triples: set[pyoxigraph.Triple]) -> pyoxigraph.NamedNode | None:
@@ -229,7 +264,7 @@ def _statements(path: Path, triples: set[pyoxigraph.Triple]) -> frozenset[bytes]
     try:
         data = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES)
     except (ValueError, OSError) as exc:
-        raise InputError(f"{path}: cannot write as N-Triples ({exc})") from exc
+        raise InputError(f"{input_name(path)}: cannot write as N-Triples ({exc})") from exc
     assert data is not None
     return frozenset(line for line in data.split(b"\n") if line)
 
@@ -239,7 +274,8 @@ def _merge(old: GraphData | None, new: GraphData) -> GraphData:
         return new
     if (old.article or new.article) and old.statements != new.statements:
         raise InputError(
-            f"{new.sources[0]}: graph <{new.name}> differs from the one in {old.sources[0]} "
+            f"{input_name(new.sources[0])}: graph <{new.name}> differs from the one in "
+            f"{input_name(old.sources[0])} "
             "(expected the same article's files to agree; load one, or rebuild both)"
         )
     return replace(
@@ -278,7 +314,7 @@ def _conformance_problem(graph: GraphData) -> str | None:
     if report.conforms:
         return None
     first = report.violations[0]
-    where = ", ".join(map(str, graph.sources))
+    where = ", ".join(map(input_name, graph.sources))
     return (
         f"{where}: does not conform to the shapes, nothing loaded "
         f"({plural(len(report.violations), 'violation')}; first: {first.focus}: {first.message})"
@@ -456,6 +492,7 @@ def load(
     timeout: float = 30.0,
     retries: int = 4,
     workers: int = 1,
+    input_format: str | None = None,
 ) -> LoadReport:
     """Load RDF files into the embedded store (default: `kg.store.default_store_dir()`, or
     `store`) or into the SPARQL endpoint `endpoint`; see the module docstring.
@@ -467,11 +504,12 @@ def load(
 
     `workers` > 1 SHACL-validates many articles in that many worker processes (started with
     spawn, so call it from a script whose entry point is under `if __name__ == "__main__":`).
+    `-` among `paths` is standard input; `input_format` as for `read_graphs`.
     """
     started = time.monotonic()
     paths = list(paths)
     with _open_target(store, endpoint, query_endpoint, protocol, timeout, retries) as target:
-        graphs = read_graphs(paths, graph=graph, workers=workers)
+        graphs = read_graphs(paths, graph=graph, workers=workers, input_format=input_format)
         read_seconds = time.monotonic() - started
         results = _send_all(target, graphs)
         where = target.where

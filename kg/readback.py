@@ -22,7 +22,7 @@ from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
 from kg.errors import InputError
-from kg.files import read_input
+from kg.files import input_name, read_input
 from kg.mapping import METRIC_KIND_IRIS, QUALIFIER_IRIS
 from kg.model import (
     Article,
@@ -55,19 +55,21 @@ _METRIC_KINDS = {iri: name for name, iri in METRIC_KIND_IRIS.items()}
 T = TypeVar("T")
 
 
-def read_graph(path: str | Path) -> Graph:
-    """The triples of an RDF file kg wrote (.ttl, .nt)."""
+def read_graph(path: str | Path, rdf_format: str | None = None) -> Graph:
+    """The triples of an RDF file kg wrote (.ttl, .nt), or of standard input for `-`, in
+    `rdf_format` ("turtle", "nt": `GRAPH_FORMATS`) whatever the extension."""
     path = Path(path)
-    rdf_format = GRAPH_FORMATS.get(path.suffix.lower())
-    if rdf_format is None:
+    where = input_name(path)
+    rdf_format = rdf_format or GRAPH_FORMATS.get(path.suffix.lower())
+    if rdf_format not in GRAPH_FORMATS.values():
         expected = ", ".join(GRAPH_FORMATS)
-        raise InputError(f"{path}: not an RDF file kg reads back (expected {expected})")
+        raise InputError(f"{where}: not an RDF file kg reads back (expected {expected})")
     data = read_input(path, "an RDF file")
     try:
         return new_graph().parse(data=data, format=rdf_format)
     except Exception as exc:  # rdflib raises parser errors of many kinds
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: not valid {rdf_format} ({first})") from exc
+        raise InputError(f"{where}: not valid {rdf_format} ({first})") from exc
 
 
 def record_from_graph(graph: Graph, source: str | None = None) -> Record:

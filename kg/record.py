@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.exceptions import relevance
 
 from kg.errors import InputError, KgError, RecordError
-from kg.files import decode_utf8, read_input, write_atomic
+from kg.files import decode_utf8, input_name, read_input, write_atomic
 from kg.ingest import text_problem
 from kg.model import Record
 from kg.packaged import packaged_file
@@ -59,16 +59,19 @@ class Problem(NamedTuple):
 
 
 def read_record(path: str | Path) -> Record:
-    """Read a record JSON file and check it; raises `InputError` or `RecordError`.
+    """Read a record JSON file (standard input for `-`) and check it; raises `InputError` or
+    `RecordError`.
 
     >>> record = read_record("tests/fixtures/xiongan.record.json")  # doctest: +SKIP
     """
     path = Path(path)
-    return check_record_json(_parse_json(_read_text(path), str(path)), str(path))
+    where = input_name(path)
+    return check_record_json(_parse_json(_read_text(path), where), where)
 
 
 def write_record(record: Record, path: str | Path) -> None:
-    """Write a record as JSON (field order of the model, indent 2, UTF-8), atomically."""
+    """Write a record as JSON (field order of the model, indent 2, UTF-8), atomically (to
+    standard output for `-`; see `kg.files`)."""
     write_atomic(Path(path), dump_record(record).encode("utf-8"))
 
 
@@ -98,7 +101,7 @@ def record_problems(data: Any) -> list[Problem]:
 
 
 def _read_text(path: Path) -> str:
-    where = str(path)
+    where = input_name(path)
     raw = read_input(path, "a record JSON file", MAX_RECORD_BYTES)
     return decode_utf8(raw, where, "a JSON record")
 

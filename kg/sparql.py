@@ -51,6 +51,7 @@ import pyoxigraph as ox
 
 from kg.endpoint import Endpoint, check_url, query_url_for
 from kg.errors import InputError, QueryError, StoreError
+from kg.files import decode_utf8, input_name, is_stream, read_input
 from kg.serialize import compact
 from kg.store import default_store_dir, open_store
 from kg.vocab import PREFIXES
@@ -188,8 +189,13 @@ def query(
     return _query_store(sparql, None if store is None else Path(store), source=source)
 
 
+_QUERY = "a SPARQL query"
+
+
 def read_query(path: str | Path) -> str:
-    """The text of a query file (`queries/posts.rq`)."""
+    """The text of a query file (`queries/posts.rq`), or of standard input for `-`."""
+    if is_stream(path):
+        return decode_utf8(read_input(Path(path), _QUERY), input_name(path), _QUERY)
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

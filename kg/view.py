@@ -37,8 +37,16 @@ from kg.api import Result, build, build_record, check_distinct_stems
 from kg.conformance import Passage, finding_passage
 from kg.data import read_table
 from kg.errors import InputError
-from kg.files import ensure_dir, write_all_atomic
-from kg.ingest import ARTICLE_SUFFIXES
+from kg.files import (
+    check_streams,
+    ensure_dir,
+    expand_globs,
+    input_name,
+    input_stem,
+    is_stream,
+    write_all_atomic,
+)
+from kg.ingest import ARTICLE_SUFFIXES, HTML_SUFFIXES, TEXT_SUFFIX
 from kg.link import Links, link_record
 from kg.mapping import DEFAULT_BASE
 from kg.model import Entity, EntityType, Record, Span
@@ -50,6 +58,13 @@ from kg.vocab import SCHEMA
 
 RECORD_SUFFIXES = (".json",)
 VIEW_SUFFIXES = (*ARTICLE_SUFFIXES, *RECORD_SUFFIXES, *GRAPH_FORMATS)
+# What `kg view --input-format` names, as the extension a file of it has.
+VIEW_FORMATS = {
+    "text": TEXT_SUFFIX,
+    "html": HTML_SUFFIXES[0],
+    "json": RECORD_SUFFIXES[0],
+    **{rdf_format: suffix for suffix, rdf_format in GRAPH_FORMATS.items()},
+}
 INDEX_NAME = "index.html"
 ENTITY_GROUPS: tuple[tuple[EntityType, str], ...] = (
     ("person", "people"),
@@ -170,26 +185,73 @@ def read_page(
     published: str | None = None,
     links: Links | None = None,
     extractor: str | None = None,
+    name: str | None = None,
+    input_format: str | None = None,
 ) -> Page:
     """The page of an article (built like `kg build`), a record JSON (mapped like `kg map`), or
     a Turtle or N-Triples file kg wrote (read back). `base`, `published` and `links` apply to
-    what is built here, not to a graph read back; `extractor` to articles alone."""
+    what is built here, not to a graph read back; `extractor` to articles alone.
+
+    `path` `-` is standard input, an article unless `input_format` (`VIEW_FORMATS`: text, html,
+    json, turtle, nt) says otherwise; `name` is its page's stem (default `stdin`).
+    """
     path = Path(path)
-    suffix = path.suffix.lower()
+    if input_format is None and is_stream(path):
+        input_format = "text"
+    suffix = view_suffix(input_format) if input_format else path.suffix.lower()
+    stem = input_stem(path, name)
     if suffix in ARTICLE_SUFFIXES:
-        return page_of(
-            build(path, base=base, published=published, links=links, extractor=extractor)
+        article_format = "html" if suffix in HTML_SUFFIXES else "text"
+        result = build(
+            path,
+            base=base,
+            published=published,
+            links=links,
+            extractor=extractor,
+            name=name,
+            input_format=article_format if input_format else None,
         )
+        return page_of(result)
     if suffix in RECORD_SUFFIXES:
         record = read_record(path)
         if links is not None:
             record = link_record(record, links)
-        stem = None if record.article.source else path.stem
-        return page_of(build_record(record, base=base, stem=stem))
+        return page_of(
+            # `name` over the record's own source: what is given on the command line wins.
+            build_record(
+                record, base=base, stem=stem if name or not record.article.source else None
+            )
+        )
     if suffix in GRAPH_FORMATS:
-        return page_of_graph(read_graph(path), path.stem, str(path))
+        return page_of_graph(read_graph(path, GRAPH_FORMATS[suffix]), stem, input_name(path))
     expected = ", ".join(VIEW_SUFFIXES)
-    raise InputError(f"{path}: not an article, record or RDF file (expected {expected})")
+    raise InputError(
+        f"{input_name(path)}: not an article, record or RDF file (expected {expected})"
+    )
+
+
+def find_inputs(paths: Iterable[str | Path]) -> list[Path]:
+    """The inputs named (`-`: standard input), glob patterns expanded to the articles, records
+    and RDF files they match."""
+    paths = list(paths)
+    check_streams(paths)
+    expected = ", ".join(VIEW_SUFFIXES)
+    return expand_globs(paths, _is_input, "articles, records or RDF files", expected)
+
+
+def _is_input(path: Path) -> bool:
+    return path.suffix.lower() in VIEW_SUFFIXES
+
+
+def view_suffix(input_format: str) -> str:
+    """The extension of the files `--input-format NAME` reads as (`VIEW_FORMATS`)."""
+    try:
+        return VIEW_FORMATS[input_format]
+    except KeyError:
+        expected = ", ".join(VIEW_FORMATS)
+        raise InputError(
+            f"input format {input_format!r} not supported (expected: {expected})"
+        ) from None
 
 
 def _page(record: Record, graph: Graph, findings: Sequence[Finding], stem: str) -> Page:
