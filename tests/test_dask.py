@@ -200,7 +200,7 @@ def test_without_the_extra_dask_is_refused_by_name(
 ) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` fails
     copy_articles(1, tmp_path / "corpus")
-    refused = r"^--dask needs the dask extra: pip install 'kg\[dask\]'$"
+    refused = r"^--dask needs the dask extra: pip install 'kg-news\[dask\]'$"
     with pytest.raises(InputError, match=refused):
         build_corpus([tmp_path / "corpus"], tmp_path / "out", dask="local")
 
