@@ -147,17 +147,21 @@ def article_from_text(
 def text_problem(text: str) -> str | None:
     """Where `text` holds a control character (but newline and tab) or a lone surrogate (from a
     JSON escape like "\\ud800": no UTF-8 file can hold one, so no RDF file either), or None."""
-    found = next((i for i, c in enumerate(text) if _is_forbidden_control(c)), None)
+    found = _FORBIDDEN.search(text)
     if found is None:
         return None
-    line = text.count("\n", 0, found) + 1
-    column = found - (text.rfind("\n", 0, found) + 1) + 1
-    what = "lone surrogate" if unicodedata.category(text[found]) == "Cs" else "control character"
-    return f"{what} U+{ord(text[found]):04X} at line {line}, column {column} (expected plain text)"
+    at = found.start()
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    what = "lone surrogate" if unicodedata.category(found.group()) == "Cs" else "control character"
+    return (
+        f"{what} U+{ord(found.group()):04X} at line {line}, column {column} (expected plain text)"
+    )
 
 
-def _is_forbidden_control(char: str) -> bool:
-    return unicodedata.category(char) in ("Cc", "Cs") and char not in "\n\t"
+# Unicode's Cc (C0, DEL, C1; fixed by its stability policy) but newline and tab, and Cs: one
+# regular expression search rather than a category lookup per character.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def parse_article(
@@ -295,7 +299,7 @@ def _extract_page(data: bytes, where: str) -> Any:
 def _page_text(value: str | None) -> str:
     """Page text as kg keeps text: NFC, Unix line ends, no control characters but newlines."""
     text = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n").replace("\r", "\n"))
-    return "".join(c for c in text if c == "\n" or not _is_forbidden_control(c)).strip()
+    return _FORBIDDEN.sub("", text).strip()
 
 
 def _page_url(value: str | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import unicodedata
 from pathlib import Path
 
 import idna
@@ -11,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kg.errors import InputError, KgError
-from kg.ingest import check_url, date_from_url, parse_html, publisher_for, read_article
+from kg.ingest import (
+    check_url,
+    date_from_url,
+    parse_html,
+    publisher_for,
+    read_article,
+    text_problem,
+)
 from kg.model import Article, Image
 from kg.vocab import iri_problem
 
@@ -391,3 +399,19 @@ def test_any_idna_host_becomes_an_ascii_iri_that_decodes_back(labels: list[str])
     assert iri.isascii() and iri_problem(iri) is None
     written = iri.removeprefix("https://").removesuffix(".example/a")
     assert idna.decode(written) == host
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=40))
+def test_text_problem_finds_the_first_control_character_or_lone_surrogate(text: str) -> None:
+    forbidden = [
+        i for i, c in enumerate(text) if unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t"
+    ]
+    problem = text_problem(text)
+    if not forbidden:
+        assert problem is None
+    else:
+        assert problem is not None
+        assert (
+            f"U+{ord(text[forbidden[0]]):04X} at line {text.count(chr(10), 0, forbidden[0]) + 1},"
+            in problem
+        )
