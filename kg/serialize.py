@@ -28,6 +28,7 @@ from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.plugins.serializers.nt import _quoteLiteral
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 from rdflib.term import Node
 
@@ -158,11 +159,16 @@ def _fast_turtle(graph: Graph) -> bytes | None:
 
     writer = TurtleSerializer(graph)
     names: dict[Node, str | None] = {}
+    # An IRI no bound namespace starts has no prefixed name (rdflib finds it only after
+    # splitting the IRI): most of an article's IRIs, its spans'.
+    bound = tuple(str(namespace) for _, namespace in manager.namespaces())
 
     def pname(uri: Node) -> str | None:
         # Found once each; `gen_prefix` does not matter, as no prefix can be made up.
         if uri not in names:
-            names[uri] = writer.get_pname(uri, gen_prefix=False)
+            # str's startswith: rdflib's URIRef.startswith takes no tuple of prefixes.
+            prefixed = isinstance(uri, URIRef) and str.startswith(uri, bound)
+            names[uri] = writer.get_pname(uri, gen_prefix=False) if prefixed else None
         return names[uri]
 
     labels: dict[Node, str] = {}
@@ -207,8 +213,31 @@ def _fast_turtle(graph: Graph) -> bytes | None:
 
 def _ntriples(graph: Graph) -> bytes:
     # N-Triples come out in hash order; there is one statement per line, so sort the lines.
+    if fastpaths.enabled():
+        return _fast_ntriples(graph)
     data = graph.serialize(format="nt", encoding="utf-8")
     return b"".join(sorted(line + b"\n" for line in data.split(b"\n") if line.strip()))
+
+
+def _fast_ntriples(graph: Graph) -> bytes:
+    """rdflib's N-Triples lines, sorted, each term written once: rdflib writes every occurrence
+    of a term again (an IRI checked, a literal escaped). UTF-8 sorts as the code points do, so
+    sorting the text sorts the bytes."""
+    labels: dict[Node, str] = {}
+
+    def label(node: Node) -> str:
+        found = labels.get(node)
+        if found is None:
+            found = labels[node] = _nt_term(node)
+        return found
+
+    lines = [f"{label(s)} {label(p)} {label(o)} .\n" for s, p, o in graph]
+    return "".join(sorted(lines)).encode("utf-8")
+
+
+def _nt_term(node: Node) -> str:
+    """A term as rdflib's N-Triples writer writes it."""
+    return _quoteLiteral(node) if isinstance(node, Literal) else node.n3()
 
 
 def _nquads(graph: Graph, name: URIRef) -> bytes:

@@ -610,6 +610,14 @@ def test_fast_turtle_writes_awkward_text_as_rdflib_does(name: str, alias: str, q
     assert fast == graph.serialize(format="turtle", encoding="utf-8").rstrip(b"\n") + b"\n"
 
 
+@settings(max_examples=40, deadline=None)
+@given(name=awkward_text, alias=awkward_text, quote=awkward_text)
+def test_fast_ntriples_write_awkward_text_as_rdflib_does(name: str, alias: str, quote: str) -> None:
+    graph = map_record(awkward_record(name, alias, quote))
+    rdflib_lines = graph.serialize(format="nt", encoding="utf-8").splitlines(keepends=True)
+    assert serialize_module._fast_ntriples(graph) == b"".join(sorted(rdflib_lines))
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
