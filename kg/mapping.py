@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -69,6 +69,18 @@ _PERIOD_FORMS = {
     "month": re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
     "year": re.compile(r"^[0-9]{4}$"),
 }
+# The terms of every span, made once: rdflib's namespaces make a new term on each access.
+_NIF_STRING, _NIF_OFFSET_BASED_STRING = NIF.String, NIF.OffsetBasedString
+_NIF_BEGIN, _NIF_END = NIF.beginIndex, NIF.endIndex
+_NIF_ANCHOR, _NIF_CONTEXT = NIF.anchorOf, NIF.referenceContext
+
+
+@lru_cache(maxsize=65536)
+def _offset(value: int) -> Literal:
+    """A character offset: rdflib's Literal from an int checks and casts it on every call."""
+    return Literal(value, datatype=XSD.nonNegativeInteger)
+
+
 _ENTITY_CLASSES = {
     "person": SCHEMA.Person,
     "organization": SCHEMA.Organization,
@@ -361,20 +373,20 @@ class _Mapper:
         self.add(node, RDF.type, NIF.Context)
         self.add(node, RDF.type, NIF.OffsetBasedString)
         self.add(node, NIF.isString, Literal(text))
-        self.add(node, NIF.beginIndex, Literal(0, datatype=XSD.nonNegativeInteger))
-        self.add(node, NIF.endIndex, Literal(len(text), datatype=XSD.nonNegativeInteger))
+        self.add(node, NIF.beginIndex, _offset(0))
+        self.add(node, NIF.endIndex, _offset(len(text)))
         self.add(node, NIF.sourceUrl, self.article)
 
     def span(self, pointer: str, span: Span) -> URIRef:
         """The NIF string node of a checked span."""
         self.check_span(pointer, span)
         node = self.span_iri(span.start, span.end)
-        self.add(node, RDF.type, NIF.String)
-        self.add(node, RDF.type, NIF.OffsetBasedString)
-        self.add(node, NIF.beginIndex, Literal(span.start, datatype=XSD.nonNegativeInteger))
-        self.add(node, NIF.endIndex, Literal(span.end, datatype=XSD.nonNegativeInteger))
-        self.add(node, NIF.anchorOf, Literal(span.text))
-        self.add(node, NIF.referenceContext, self.context)
+        self.add(node, RDF.type, _NIF_STRING)
+        self.add(node, RDF.type, _NIF_OFFSET_BASED_STRING)
+        self.add(node, _NIF_BEGIN, _offset(span.start))
+        self.add(node, _NIF_END, _offset(span.end))
+        self.add(node, _NIF_ANCHOR, Literal(span.text))
+        self.add(node, _NIF_CONTEXT, self.context)
         return node
 
     def map_entity(self, known: _Known) -> None:
