@@ -24,7 +24,7 @@ from enum import Enum
 from functools import cache, lru_cache
 from json.encoder import encode_basestring as _json_string
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
@@ -390,39 +390,85 @@ def context_bytes(ontology: Graph | None = None) -> bytes:
 
 def _json_bytes(data: JSON) -> bytes:
     if fastpaths.enabled():
-        parts: list[str] = []
-        _indented_json(data, "\n", parts)
-        text = "".join(parts)
+        text = _encoded_json(data, "\n")
     else:
         text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
     return (text + "\n").encode("utf-8")
 
 
+class _Constant(dict[str, Any]):
+    """A dict never changed once made (the context): the indenter encodes it once for each
+    indentation it meets it at. To `json.dumps` it is a dict like any other."""
+
+    def __init__(self, items: dict[str, Any]) -> None:
+        super().__init__(items)
+        self.encoded: dict[str, str] = {}
+
+
 def _indented_json(value: Any, newline: str, out: list[str]) -> None:
-    """`json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)`, the same characters.
+    """`json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)`, the same characters,
+    appended to `out`."""
+    out.append(_encoded_json(value, newline))
+
+
+def _encoded_json(value: Any, newline: str) -> str:
+    """`value` as `json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)` writes it
+    nested at the indentation `newline` ("\\n" and two spaces a level).
 
     With `indent` the standard library encodes in Python, one generator per level; this is the
-    same text with less Python per value, and strings still go through its C escaper.
+    same text with less Python per value (strings inline, each container one join, each key
+    encoded once), and strings still go through its C escaper.
     """
+    kind = type(value)
+    if kind is dict:
+        return _encoded_object(value, newline)
+    if kind is list:
+        if not value:
+            return "[]"
+        inner = newline + "  "
+        items = [
+            _json_string(item) if type(item) is str else _encoded_json(item, inner)
+            for item in value
+        ]
+        return "[" + inner + ("," + inner).join(items) + newline + "]"
+    if kind is str:
+        return _json_string(value)
+    if kind is int:
+        return int.__repr__(value)  # as json.dumps writes an int
+    if kind is _Constant:
+        encoded: dict[str, str] = value.encoded
+        found = encoded.get(newline)
+        if found is None:
+            found = encoded[newline] = _encoded_object(value, newline)
+        return found
     if isinstance(value, str):
-        out.append(_json_string(value))
-        return
+        return _json_string(value)
     if isinstance(value, dict):
-        brackets, members = "{}", [(_json_string(k) + ": ", value[k]) for k in sorted(value)]
-    elif isinstance(value, list):
-        brackets, members = "[]", [("", item) for item in value]
-    else:  # numbers, booleans, null: as json.dumps writes them
-        out.append(json.dumps(value))
-        return
-    if not members:
-        out.append(brackets)
-        return
+        return _encoded_object(value, newline)
+    if isinstance(value, list):
+        return _encoded_json(list(value), newline)
+    return json.dumps(value)  # other numbers, booleans, null
+
+
+def _encoded_object(value: dict[str, Any], newline: str) -> str:
+    if not value:
+        return "{}"
     inner = newline + "  "
-    out.append(brackets[0])
-    for i, (key, member) in enumerate(members):
-        out.append(("," if i else "") + inner + key)
-        _indented_json(member, inner, out)
-    out.append(newline + brackets[1])
+    keys = _KEY_TEXTS
+    members = []
+    for key in sorted(value):
+        member = value[key]
+        key_text = keys.get(key)
+        if key_text is None:
+            key_text = _json_string(key) + ": "
+            if len(keys) < 4096:  # the keys are the context's terms, "@id", ..., and CURIEs
+                keys[key] = key_text
+        text = _json_string(member) if type(member) is str else _encoded_json(member, inner)
+        members.append(key_text + text)
+    return "{" + inner + ("," + inner).join(members) + newline + "}"
+
+
+_KEY_TEXTS: dict[str, str] = {}  # '"name": ' by key
 
 
 # The article's lists are always present, empty or not, so a JSON consumer need not test for them.
@@ -431,7 +477,8 @@ _ARTICLE_LISTS = ("image", "people", "organizations", "places", "posts", "metric
 
 def _jsonld(graph: Graph) -> bytes:
     frame = _Framer(graph)
-    document = {**build_context(), **frame.describe(_article(graph), ancestors=())}
+    article = frame.describe(str(_article(graph)), ancestors=())
+    document = {"@context": frame.tables.context, **article}
     frame.check_complete()
     for name in _ARTICLE_LISTS:
         document.setdefault(name, [])
@@ -441,128 +488,258 @@ def _jsonld(graph: Graph) -> bytes:
 def _natural_key(text: str) -> list[Any]:
     """Sort `#char=9,12` before `#char=10,20`: digit runs compare as numbers."""
     # re.split with a group alternates text and digit runs: odd positions are the numbers.
-    parts = re.split(r"([0-9]+)", text)
-    return [int(part) if i % 2 else part for i, part in enumerate(parts)]
+    parts: list[Any] = _DIGITS.split(text)
+    parts[1::2] = map(int, parts[1::2])
+    return parts
+
+
+_DIGITS = re.compile(r"([0-9]+)")
+
+
+def _value_key(value: Node) -> tuple[list[Any], str]:
+    """The order of a property's values: natural order of their text, then their N3."""
+    return _natural_key(str(value)), value.n3()
+
+
+# The characters for which rdflib's `URIRef.n3` raises (`rdflib.term._invalid_uri_chars`).
+_NOT_IN_N3_IRIS = re.compile(r'[<>" {}|\\^`]')
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The term table as the framer reads it, by IRI text, made once per process."""
+
+    terms: tuple[Term, ...]
+    forward: dict[str, Term]  # a property's plain forward term
+    groups: tuple[tuple[Term, str, str], ...]  # the terms with a class: (term, property, class)
+    linking: frozenset[str]  # their properties, forward
+    linked_from: frozenset[str]  # and reverse
+    context: _Constant  # build_context()'s "@context"
+
+
+_TABLES: list[_Tables] = []
+
+
+def _tables() -> _Tables:
+    found = terms()
+    if not _TABLES or _TABLES[0].terms is not found:  # made again if terms() is made again
+        groups = tuple((t, str(t.property), str(t.klass)) for t in found if t.klass is not None)
+        _TABLES[:] = [
+            _Tables(
+                terms=found,
+                forward={str(t.property): t for t in found if not t.reverse and t.klass is None},
+                groups=groups,
+                linking=frozenset(prop for t, prop, _ in groups if not t.reverse),
+                linked_from=frozenset(prop for t, prop, _ in groups if t.reverse),
+                context=_Constant(build_context()["@context"]),
+            )
+        ]
+    return _TABLES[0]
+
+
+_RDF_TYPE = str(RDF.type)
+_XSD_STRING = str(XSD.string)
+_NUMERIC = frozenset({str(XSD.integer), str(XSD.nonNegativeInteger)})
+
+
+def _is_iri(node: Node) -> TypeGuard[URIRef]:
+    """`isinstance(node, URIRef)`, sooner for a literal (rdflib's terms are ABCs: a failed
+    `isinstance` is a Python call)."""
+    kind = type(node)
+    return kind is URIRef or (kind is not Literal and isinstance(node, URIRef))
 
 
 class _Index:
     """The lookups the framer makes, answered from dictionaries filled in one pass over the
-    graph: the same answers as rdflib's `Graph` methods, without a store lookup each time."""
+    graph, keyed by the terms' text (rdflib's term `==` is Python, a str's is not)."""
 
-    def __init__(self, graph: Graph) -> None:
-        self.out: dict[Node, dict[Node, list[Node]]] = {}
-        self.into: dict[Node, dict[Node, list[Node]]] = {}
+    def __init__(self, graph: Graph, tables: _Tables) -> None:
+        out: dict[str, dict[str, list[Node]]] = {}
+        links: dict[str, dict[str, list[str]]] = {}
+        backlinks: dict[str, dict[str, list[str]]] = {}
+        self.out, self.links, self.backlinks = out, links, backlinks
+        self.others: list[Node] = []  # subjects that are not IRIs: never described
+        linking, linked_from = tables.linking, tables.linked_from
         for s, p, o in graph:
-            self.out.setdefault(s, {}).setdefault(p, []).append(o)
-            self.into.setdefault(o, {}).setdefault(p, []).append(s)
+            if not isinstance(s, URIRef):
+                self.others.append(s)
+                continue
+            subject = str(s)
+            by_predicate = out.get(subject)
+            if by_predicate is None:
+                by_predicate = out[subject] = {}
+            if not isinstance(p, URIRef):
+                continue
+            predicate = str(p)
+            objects = by_predicate.get(predicate)
+            if objects is None:
+                by_predicate[predicate] = [o]
+            else:
+                objects.append(o)
+            if predicate in linking and _is_iri(o):
+                links.setdefault(subject, {}).setdefault(predicate, []).append(str(o))
+            if predicate in linked_from and _is_iri(o):
+                backlinks.setdefault(str(o), {}).setdefault(predicate, []).append(subject)
 
-    def objects(self, subject: Node, predicate: Node) -> list[Node]:
-        return self.out.get(subject, {}).get(predicate, [])
+    def outgoing(self, node: str) -> dict[str, list[Node]]:
+        """{predicate IRI: objects} of the IRI `node`, for the predicates that are IRIs."""
+        return self.out.get(node, {})
 
-    def subjects(self, predicate: Node | None = None, obj: Node | None = None) -> Iterable[Node]:
-        if predicate is None or obj is None:  # the framer asks for all subjects, or one pair
-            return self.out.keys()
-        return self.into.get(obj, {}).get(predicate, [])
+    def linked(self, node: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """For the groups' properties, {property IRI: IRIs}: the IRIs `node` links to by the
+        forward ones, and the IRIs that link to `node` by the reverse ones."""
+        return self.links.get(node, {}), self.backlinks.get(node, {})
 
-    def predicates(self, subject: Node) -> Iterable[Node]:
-        return self.out.get(subject, {}).keys()
+    def missing(self, described: set[str]) -> list[str]:
+        """The subjects, as text, that are not among the `described` IRIs."""
+        return [s for s in self.out if s not in described] + [str(s) for s in self.others]
 
-    def __contains__(self, triple: tuple[Node, Node, Node | None]) -> bool:
-        s, p, o = triple
-        return o in self.out.get(s, {}).get(p, ())
+
+class _GraphLookups:
+    """`_Index`'s answers from rdflib's store, one query each (`KG_FAST=0`); `linked` answers
+    for every property, not only the groups' (`tables`), which the framer alone reads."""
+
+    def __init__(self, graph: Graph, tables: _Tables) -> None:
+        self.graph = graph
+
+    def outgoing(self, node: str) -> dict[str, list[Node]]:
+        found: dict[str, list[Node]] = {}
+        for p, o in self.graph.predicate_objects(URIRef(node)):
+            if isinstance(p, URIRef):
+                found.setdefault(str(p), []).append(o)
+        return found
+
+    def linked(self, node: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        links: dict[str, list[str]] = {}
+        backlinks: dict[str, list[str]] = {}
+        for p, o in self.graph.predicate_objects(URIRef(node)):
+            if isinstance(p, URIRef) and isinstance(o, URIRef):
+                links.setdefault(str(p), []).append(str(o))
+        for s, p in self.graph.subject_predicates(URIRef(node)):
+            if isinstance(p, URIRef) and isinstance(s, URIRef):
+                backlinks.setdefault(str(p), []).append(str(s))
+        return links, backlinks
+
+    def missing(self, described: set[str]) -> list[str]:
+        return [
+            str(s)
+            for s in self.graph.subjects()
+            if not (isinstance(s, URIRef) and str(s) in described)
+        ]
 
 
 class _Framer:
-    """Writes nodes of one graph as nested JSON-LD objects, and tracks which were written."""
+    """Writes nodes of one graph as nested JSON-LD objects, and tracks which were written.
+
+    Nodes are IRIs as text; values are rdflib's terms.
+    """
 
     def __init__(self, graph: Graph) -> None:
-        self.graph: Graph | _Index = _Index(graph) if fastpaths.enabled() else graph
-        self.forward = {t.property: t for t in terms() if not t.reverse and t.klass is None}
-        self.grouped = [t for t in terms() if t.klass is not None]
-        self.described: set[Node] = set()
+        self.tables = _tables()
+        lookups = _Index if fastpaths.enabled() else _GraphLookups
+        self.graph: _Index | _GraphLookups = lookups(graph, self.tables)
+        self.described: set[str] = set()
+        self.classes: dict[str, set[str]] = {}  # a node's rdf:type IRIs
 
-    def describe(self, node: URIRef, ancestors: tuple[URIRef, ...]) -> JSON:
+    def describe(self, node: str, ancestors: tuple[str, ...]) -> JSON:
         """The node as an object: its types, every property it has, and its groups."""
         self.described.add(node)
         ancestors = (*ancestors, node)
-        types = sorted(compact(str(t)) for t in self.graph.objects(node, RDF.type))
-        out: JSON = {"@id": str(node), "@type": types}
-        grouped_values: set[tuple[URIRef, Node]] = set()
-        for term in self.grouped:
-            members = self._members(node, term)
-            if members:
-                described = [self.describe(m, ancestors) for m in members]
-                out[term.name] = described if term.is_set or len(described) > 1 else described[0]
-                grouped_values.update((term.property, m) for m in members if not term.reverse)
-        properties = {p for p in self.graph.predicates(node) if isinstance(p, URIRef)}
-        for prop in sorted(properties - {RDF.type}, key=str):
-            values = [v for v in self.graph.objects(node, prop) if (prop, v) not in grouped_values]
+        properties = self.graph.outgoing(node)
+        types = sorted([compact(str(t)) for t in properties.get(_RDF_TYPE, ())])
+        out: JSON = {"@id": node, "@type": types}
+        grouped_values: dict[str, set[str]] = {}  # property: the IRIs written in groups
+        links, backlinks = self.graph.linked(node)
+        if links or backlinks:
+            for term, prop, klass in self.tables.groups:
+                related = (backlinks if term.reverse else links).get(prop)
+                members = self._members(related, klass) if related else None
+                if members:
+                    described = [self.describe(m, ancestors) for m in members]
+                    out[term.name] = (
+                        described if term.is_set or len(described) > 1 else described[0]
+                    )
+                    if not term.reverse:
+                        grouped_values.setdefault(prop, set()).update(members)
+        for prop in sorted(properties):
+            if prop == _RDF_TYPE:
+                continue
+            values = properties[prop]
+            taken = grouped_values.get(prop)
+            if taken:
+                values = [v for v in values if not (_is_iri(v) and str(v) in taken)]
             if values:
                 key, rendered = self._property(prop, values, ancestors)
                 out[key] = rendered
         return out
 
-    def _members(self, node: URIRef, term: Term) -> list[URIRef]:
-        """The nodes a grouping term holds: related to `node` by its property, of its class."""
-        related = (
-            self.graph.subjects(term.property, node)
-            if term.reverse
-            else self.graph.objects(node, term.property)
-        )
-        members = {
-            m for m in related if isinstance(m, URIRef) and (m, RDF.type, term.klass) in self.graph
-        }
-        return sorted(members, key=lambda m: _natural_key(str(m)))
+    def _members(self, related: list[str], klass: str) -> list[str]:
+        """The nodes a grouping term holds: those of `related` (IRIs) of its class."""
+        members = {m for m in related if klass in self._classes(m)}
+        return sorted(members, key=_natural_key)
+
+    def _classes(self, node: str) -> set[str]:
+        found = self.classes.get(node)
+        if found is None:
+            types = self.graph.outgoing(node).get(_RDF_TYPE, ())
+            found = self.classes[node] = {str(t) for t in types if _is_iri(t)}
+        return found
 
     def _property(
-        self, prop: URIRef, values: list[Node], ancestors: tuple[URIRef, ...]
+        self, prop: str, values: list[Node], ancestors: tuple[str, ...]
     ) -> tuple[str, Any]:
-        term = self.forward.get(prop)
-        rendered = [
-            self._value(value, term, ancestors)
-            for value in sorted(values, key=lambda v: (_natural_key(str(v)), v.n3()))
+        term = self.tables.forward.get(prop)
+        key = term.name if term else compact(prop)
+        if len(values) == 1:
+            value = values[0]
+            if type(value) is Literal:
+                rendered = _literal(value, term)
+            else:
+                if _is_iri(value) and _NOT_IN_N3_IRIS.search(value):
+                    value.n3()  # raises, as the sort key of several values does
+                rendered = self._value(value, term, ancestors)
+            return key, [rendered] if term and term.is_set else rendered
+        return key, [
+            self._value(value, term, ancestors) for value in sorted(values, key=_value_key)
         ]
-        key = term.name if term else compact(str(prop))
-        if len(rendered) == 1 and not (term and term.is_set):
-            return key, rendered[0]
-        return key, rendered
 
-    def _value(self, value: Node, term: Term | None, ancestors: tuple[URIRef, ...]) -> Any:
-        if isinstance(value, Literal):
-            return _literal(value, term)
-        if not isinstance(value, URIRef):
+    def _value(self, value: Node, term: Term | None, ancestors: tuple[str, ...]) -> Any:
+        if not _is_iri(value):
+            if isinstance(value, Literal):
+                return _literal(value, term)
             raise MappingError(f"blank node {value} in the graph (kg graphs have none)")
-        if term and term.embed and value not in ancestors:
-            return self.describe(value, ancestors)
-        if term and term.value == "@id":
-            return compact(str(value))
-        return {"@id": compact(str(value))}
+        iri = str(value)
+        if term is not None:
+            if term.embed and iri not in ancestors:
+                return self.describe(iri, ancestors)
+            if term.value == "@id":
+                return compact(iri)
+        return {"@id": compact(iri)}
 
     def check_complete(self) -> None:
         """Every subject must have been written, or its triples would be missing from the JSON."""
-        missing = {s for s in self.graph.subjects() if s not in self.described}
+        missing = self.graph.missing(self.described)
         if missing:
             raise MappingError(
-                f"{min(str(s) for s in missing)}: not reachable from the article "
+                f"{min(missing)}: not reachable from the article "
                 "(every node must be linked from it in the JSON-LD frame)"
             )
 
 
-_NUMERIC = frozenset({XSD.integer, XSD.nonNegativeInteger})
-
-
 def _literal(value: Literal, term: Term | None) -> Any:
     """A literal as a plain JSON value where the term's type says it all, else a value object."""
+    language = value.language
+    if language:
+        return {"@value": str(value), "@language": language}
     datatype = value.datatype
-    if value.language:
-        return {"@value": str(value), "@language": value.language}
-    if datatype is None or datatype == XSD.string:
+    if datatype is None or str(datatype) == _XSD_STRING:
         if term is None or term.value is None:
             return str(value)
         return {"@value": str(value)}
-    if term is not None and term.value == compact(str(datatype)):
-        return int(value) if datatype in _NUMERIC else str(value)
-    return {"@value": str(value), "@type": compact(str(datatype))}
+    datatype_name = compact(str(datatype))
+    if term is not None and term.value == datatype_name:
+        return int(value) if str(datatype) in _NUMERIC else str(value)
+    return {"@value": str(value), "@type": datatype_name}
 
 
 _TRIPLE_WRITERS: dict[Format, Callable[[Graph], bytes]] = {

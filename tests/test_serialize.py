@@ -458,6 +458,90 @@ def test_same_text_values_are_ordered_by_their_datatype(graph: Graph, record: Re
     same_graph(graph, parse_rdflib(first, Format.JSONLD))
 
 
+def test_jsonld_values_of_every_kind(
+    graph: Graph, record: Record, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several values in natural order (digit runs as numbers, then N3), language tags,
+    datatypes the term states or not, text outside ASCII, properties without a term."""
+    article = article_iri(record.article)
+    other = URIRef("https://example.org/vocab#note")
+    for value in (
+        Literal("b10"),
+        Literal("b2"),
+        Literal("b10", lang="en"),
+        Literal("b010"),
+        URIRef("https://example.org/b10"),
+    ):
+        graph.add((article, SCHEMA.alternateName, value))
+    graph.add((article, SCHEMA.name, Literal("名前 ü😀\u2028", lang="zh-Hant")))
+    graph.add((article, SCHEMA.width, Literal("640", datatype=XSD.integer)))
+    graph.add((article, SCHEMA.height, Literal("1.5", datatype=XSD.decimal)))
+    graph.add((article, other, Literal("2024-01-02", datatype=XSD.date)))
+    data = serialize_graph(graph, Format.JSONLD)
+    document = json.loads(data)
+    assert document["alternateName"] == [
+        "b2",
+        "b010",
+        "b10",
+        {"@value": "b10", "@language": "en"},
+        {"@id": "https://example.org/b10"},
+    ]
+    assert document["name"] == {"@value": "名前 ü😀\u2028", "@language": "zh-Hant"}
+    assert "名前 ü😀\u2028".encode() in data  # as UTF-8, not escaped
+    assert document["width"] == 640
+    assert document["height"] == {"@value": "1.5", "@type": "xsd:decimal"}
+    assert document[str(other)] == {"@value": "2024-01-02", "@type": "xsd:date"}
+    assert data == library_bytes(graph, Format.JSONLD, monkeypatch)
+    same_graph(graph, parse_rdflib(data, Format.JSONLD))
+
+
+json_ld_values = st.one_of(
+    awkward_text.map(Literal),
+    st.builds(Literal, awkward_text, lang=st.sampled_from(["en", "zh-Hant", "de-CH"])),
+    st.integers(min_value=0, max_value=10**12).map(lambda n: Literal(n, datatype=XSD.integer)),
+    st.builds(Literal, awkward_text, datatype=st.sampled_from([XSD.token, XSD.anyURI])),
+    st.from_regex(r"[a-z]{1,3}[0-9]{0,3}", fullmatch=True).map(Literal),
+    st.from_regex(r"[a-z]{1,3}[0-9]{0,3}", fullmatch=True).map(
+        lambda local: URIRef(f"https://example.org/{local}")
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    SCHEMA.name,  # a plain term for one value
+                    SCHEMA.alternateName,  # a plain term for a set
+                    SCHEMA.width,  # a term typed xsd:integer
+                    SCHEMA.sameAs,  # a term for IRIs
+                    URIRef("https://example.org/vocab#note"),  # no term
+                ]
+            ),
+            json_ld_values,
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_jsonld_writes_any_values_as_without_fast_paths_and_they_parse_back(
+    values: list[tuple[URIRef, Any]],
+) -> None:
+    record = Record.from_json(
+        json.loads((ROOT / "tests" / "fixtures" / "xiongan.record.json").read_text("utf-8"))
+    )
+    graph = map_record(record)
+    for prop, value in values:
+        graph.add((article_iri(record.article), prop, value))
+    data = serialize_graph(graph, Format.JSONLD)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KG_FAST", "0")
+        assert serialize_graph(graph, Format.JSONLD) == data
+    same_graph(graph, parse_rdflib(data, Format.JSONLD))
+
+
 def test_every_property_of_the_graph_has_a_term(graph: Graph) -> None:
     properties = {term.property for term in terms()}
     assert set(graph.predicates()) - {RDF.type} - properties == set()
