@@ -188,7 +188,7 @@ def _fast_turtle(graph: Graph) -> bytes | None:
     for subject, by_predicate in properties.items():
         pname(subject)
         for predicate, objects in by_predicate.items():
-            if predicate != a:
+            if not str.__eq__(predicate, a):
                 pname(predicate)
             for obj in objects:
                 pname(obj)
@@ -196,19 +196,24 @@ def _fast_turtle(graph: Graph) -> bytes | None:
                     pname(obj.datatype)
 
     out = [f"@prefix {prefix}: <{iri}> .\n" for prefix, iri in sorted(writer.namespaces.items())]
-    for subject in sorted(properties, key=lambda s: (references.get(s, 0), s)):
+    # Subjects and predicates are IRIs here, which rdflib orders by their text: sorting by the
+    # text (a C comparison) gives its order without its Python `==` and `<`.
+    for subject in sorted(properties, key=lambda s: (references.get(s, 0), str(s))):
         by_predicate = properties[subject]
-        first = [p for p in (a, RDFS.label) if p in by_predicate]
-        rest = sorted(p for p in by_predicate if p not in first)
         out.append("\n" + label(subject))
-        for i, predicate in enumerate(first + rest):
-            verb = "a" if predicate == a else label(predicate)
+        ranked = sorted((_PREDICATE_RANK.get(str(p), 2), str(p), p) for p in by_predicate)
+        for i, (rank, _, predicate) in enumerate(ranked):
+            verb = "a" if rank == 0 else label(predicate)
             out.append(f" {verb}" if i == 0 else f" ;\n    {verb}")
             objects = sorted(by_predicate[predicate])
             out.append(" " + label(objects[0]))
             out.extend(",\n        " + label(obj) for obj in objects[1:])
         out.append(" .\n")
     return "".join(out).encode("utf-8", "replace")
+
+
+# rdflib's Turtle writer puts rdf:type first, then rdfs:label, then the others by IRI.
+_PREDICATE_RANK = {str(RDF.type): 0, str(RDFS.label): 1}
 
 
 def _ntriples(graph: Graph) -> bytes:
