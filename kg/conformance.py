@@ -40,16 +40,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyoxigraph
-from jsonschema import Draft202012Validator, SchemaError, validators
-from pyshacl.entrypoints import meta_validate
 from rdflib import BNode, Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
-from referencing.exceptions import Unresolvable
 
 from kg.errors import BrokenShapes, InputError, ShapesError
 from kg.files import check_streams, expand_globs, input_name, is_stream, read_input
@@ -78,6 +75,12 @@ from kg.safety import (
 from kg.validate import Finding, Inference, ValidationReport, validate_graph
 from kg.vocab import ITSRDF, KG, NIF, SCHEMA
 from kg.workers import process_map
+
+# jsonschema and pySHACL are imported by the functions that use them: every `kg` command, and
+# every worker of `kg build -j N`, imports this module, and they would add about a fifth of a
+# second to each.
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 # kg's own checks, named like shapes so every finding has a rule IRI (SARIF's rule id).
 CHECKS = "https://w3id.org/kg-news/checks#"
@@ -423,6 +426,8 @@ def _verify(checker: _Checker) -> None:
     """Given shapes must pass SHACL-for-SHACL; once per run, in the calling process (1-2 s)."""
     if checker.shapes is None:
         return
+    from pyshacl.entrypoints import meta_validate
+
     try:
         conforms, _, text = meta_validate(checker.shapes)
     except Exception as exc:  # pySHACL's own errors
@@ -480,6 +485,8 @@ def _read_rdf(path: Path) -> Graph:
 
 
 def _read_schema(path: Path) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator, SchemaError, validators
+
     try:
         schema = json.loads(read_input(path, "a JSON Schema").decode("utf-8-sig"))
         cls = validators.validator_for(schema, default=Draft202012Validator)
@@ -495,6 +502,8 @@ def _read_schema(path: Path) -> Draft202012Validator:
 
 @cache
 def _jsonld_validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     schema = json.loads(packaged_file("shapes", _JSONLD_SCHEMA_FILE).read_text("utf-8"))
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
@@ -887,6 +896,8 @@ def _show(value: Any, limit: int = 80) -> str:
 def _schema_findings(
     name: str, text: str, document: Any, validator: Draft202012Validator
 ) -> list[FileFinding]:
+    from referencing.exceptions import Unresolvable
+
     schema_id = str(validator.schema.get("$id", "")) if isinstance(validator.schema, dict) else ""
     try:
         errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))

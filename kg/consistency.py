@@ -28,8 +28,6 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from jsonschema import validators
-from pyshacl.entrypoints import meta_validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
@@ -108,6 +106,10 @@ def _meta_messages(text: str) -> tuple[str, ...]:
         graph = _parse_turtle(text)
     except ValueError as exc:
         return (str(exc),)
+    # pySHACL and jsonschema are imported where they are used: `kg check` needs them, and every
+    # other `kg` command (which imports this module) would spend about a fifth of a second on them.
+    from pyshacl.entrypoints import meta_validate
+
     try:
         conforms, report, _ = meta_validate(graph)
     except Exception as exc:  # pySHACL's own errors and rdflib's
@@ -266,6 +268,8 @@ def _check_schema(name: str, text: str) -> list[Inconsistency]:
         return [Inconsistency(name, f"{where}: {exc.msg} (expected a JSON Schema)")]
     if not isinstance(schema, dict) or "$schema" not in schema:
         return [Inconsistency(name, "no $schema (expected an object naming its draft)")]
+    from jsonschema import validators
+
     # default=None: an unknown draft is reported here rather than warned about by jsonschema.
     cls = validators.validator_for(schema, default=None)
     if cls is None:

@@ -33,13 +33,18 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from kg.errors import EndpointUnavailable, InputError, StoreError
+from kg.errors import EndpointUnavailable, InputError, QueryError, StoreError
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 BACKOFF_FIRST = 0.5  # seconds before the first retry; doubled for each further one
 BACKOFF_CAP = 8.0  # no backoff wait is longer than this
 RETRY_AFTER_CAP = 120.0  # a server asking for a longer pause is not waited for
 EXCERPT_CHARS = 300
+# What `QueryEndpoint` asks for: results formats first; RDF formats for CONSTRUCT and DESCRIBE.
+QUERY_ACCEPT = (
+    "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
+    "application/n-triples;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5"
+)
 
 ENV_USER = "KG_ENDPOINT_USER"
 ENV_PASSWORD = "KG_ENDPOINT_PASSWORD"
@@ -361,6 +366,22 @@ class Endpoint:
 
     def _full_url(self, url: str, params: Mapping[str, str] | None) -> str:
         return str(httpx.URL(url).copy_merge_params(params)) if params else url
+
+
+class QueryEndpoint(Endpoint):
+    """`kg.query`'s client: `Endpoint` (credentials, timeouts, retries, redaction), plus the one
+    thing a query needs: a 400 is the server saying the query does not parse, an input error."""
+
+    # A QueryError (exit code 2) where Endpoint says StoreError: hence the ignore.
+    def _refused(self, where: str, response: httpx.Response) -> QueryError | StoreError:  # type: ignore[override]
+        if response.status_code == 400:
+            return QueryError(f"{where}: {response.status_code} ({self._excerpt(response)})")
+        return super()._refused(where, response)
+
+    def post_query(self, sparql: str) -> httpx.Response:
+        """One SPARQL 1.1 Protocol query: POST `application/sparql-query` to the query URL."""
+        headers = {"Content-Type": "application/sparql-query", "Accept": QUERY_ACCEPT}
+        return self._send("POST", self.query_url, content=sparql.encode("utf-8"), headers=headers)
 
 
 def _status(response: httpx.Response) -> str:

@@ -34,12 +34,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import pyoxigraph
 from rdflib import Graph, URIRef
 
-from kg.endpoint import Credentials, Endpoint
 from kg.errors import EndpointUnavailable, InputError, StoreError, ValidationFailure
 from kg.files import check_streams, expand_globs, input_name, is_stream, read_input
 from kg.mapping import graph_iri
@@ -51,6 +50,11 @@ from kg.store import default_store_dir, open_store
 from kg.validate import validate_graph
 from kg.vocab import RDF, SCHEMA
 from kg.workers import process_map
+
+# kg.endpoint (httpx, about 70 ms to import) is imported when an endpoint is loaded: every `kg`
+# command, and every worker of `kg build -j N`, imports this module, few of them to go online.
+if TYPE_CHECKING:
+    from kg.endpoint import Endpoint
 
 Protocol_ = Literal["gsp", "update"]
 PROTOCOLS: tuple[str, ...] = ("gsp", "update")
@@ -541,6 +545,8 @@ def _open_target(
         return
     if timeout <= 0 or retries < 0:
         raise InputError(f"timeout {timeout} s, retries {retries} (expected > 0 s, >= 0)")
+    from kg.endpoint import Credentials, Endpoint
+
     credentials = Credentials.from_env()
     with Endpoint(
         endpoint,

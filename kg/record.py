@@ -15,10 +15,7 @@ import json
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
-
-from jsonschema import Draft202012Validator, ValidationError, validators
-from jsonschema.exceptions import relevance
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kg.errors import InputError, KgError, RecordError
 from kg.files import decode_utf8, input_name, read_input, write_atomic
@@ -26,6 +23,11 @@ from kg.ingest import text_problem
 from kg.model import Record
 from kg.packaged import packaged_file
 from kg.vocab import iri_problem, slug
+
+# jsonschema is imported where a record is checked: every `kg` command, and every worker of
+# `kg build -j N`, imports this module, most of them to read no record.
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
 
 SCHEMA_FILE = "record.schema.json"
 # The largest record file read: ten times an article's text (kg.ingest.MAX_ARTICLE_BYTES), room
@@ -144,12 +146,6 @@ def _is_strict_integer(checker: object, instance: object) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-_StrictValidator = validators.extend(
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_strict_integer),
-)
-
-
 @cache
 def read_schema() -> dict[str, Any]:
     """The record JSON Schema (draft 2020-12), read once per process."""
@@ -163,13 +159,21 @@ def read_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
-    validator: Draft202012Validator = _StrictValidator(
+    from jsonschema import Draft202012Validator, validators
+
+    strict = validators.extend(
+        Draft202012Validator,
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_strict_integer),
+    )
+    validator: Draft202012Validator = strict(
         read_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER
     )
     return validator
 
 
 def _schema_problems(data: Any) -> Iterator[Problem]:
+    from jsonschema.exceptions import relevance
+
     errors = sorted(_validator().iter_errors(data), key=relevance)
     for error in errors:
         yield from _problems_of(error)

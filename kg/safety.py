@@ -26,11 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pyparsing import ParseException, ParseResults
 from rdflib import BNode, Graph, Literal
 from rdflib.namespace import OWL, RDF, SH
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
 from kg.packaged import packaged_file
@@ -189,6 +186,11 @@ _FETCHING = {
 def fetching_queries(shapes: Graph) -> list[str]:
     """Why SPARQL queries in the shapes are refused: each one that would fetch, or that does
     not parse, named by its node and predicate."""
+    # rdflib's SPARQL parser is imported here, for shapes given to `kg validate`: its pyparsing
+    # grammar takes about a tenth of a second to build, which every other `kg` command skips.
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
     problems = []
     keys = [*_QUERY_KEYS, SH.update]
     for predicate in keys:
@@ -220,6 +222,9 @@ def _name(shapes: Graph, node: Node, depth: int = 0) -> str:
 
 
 def _fetching_parts(tree: Any) -> Iterator[str]:
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     if isinstance(tree, CompValue):
         if tree.name in _FETCHING:
             yield _FETCHING[tree.name]

@@ -44,17 +44,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pyoxigraph as ox
 
-from kg.endpoint import Endpoint, check_url, query_url_for
 from kg.errors import InputError, QueryError, StoreError
 from kg.files import decode_utf8, input_name, is_stream, read_input
 from kg.serialize import compact
 from kg.store import default_store_dir, open_store
 from kg.vocab import PREFIXES
+
+# kg.endpoint (httpx, about 70 ms to import) is imported when an endpoint is queried: every `kg`
+# command, and every worker of `kg build -j N`, imports this module, few of them to go online.
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_TIMEOUT = 30.0  # seconds; endpoint queries only (pyoxigraph cannot stop a query)
 STORE_ATTEMPTS = 5  # read-only opens of a store another process writes, see _query_store
@@ -304,32 +307,12 @@ def _one_line(text: str) -> str:
 
 QUERY_RETRIES = 2  # a query is read-only, so resending is safe; a user waits for the answer
 
-# Results formats first; RDF formats for CONSTRUCT and DESCRIBE.
-ACCEPT = (
-    "application/sparql-results+json, application/sparql-results+xml;q=0.9, "
-    "application/n-triples;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5"
-)
-
-
-class _QueryEndpoint(Endpoint):
-    """kg's endpoint client (credentials, timeouts, retries, redaction), plus the one thing a
-    query needs: a 400 is the server saying the query does not parse, an input error."""
-
-    # A QueryError (exit code 2) where Endpoint says StoreError: hence the ignore.
-    def _refused(self, where: str, response: httpx.Response) -> QueryError | StoreError:  # type: ignore[override]
-        if response.status_code == 400:
-            return QueryError(f"{where}: {response.status_code} ({self._excerpt(response)})")
-        return super()._refused(where, response)
-
-    def post_query(self, sparql: str) -> httpx.Response:
-        """One SPARQL 1.1 Protocol query: POST `application/sparql-query` to the query URL."""
-        headers = {"Content-Type": "application/sparql-query", "Accept": ACCEPT}
-        return self._send("POST", self.query_url, content=sparql.encode("utf-8"), headers=headers)
-
 
 def query_url(endpoint: str) -> str:
     """The URL queries go to: the query URL that goes with a Graph Store Protocol or update URL
     (`kg.endpoint.query_url_for`: `.../store` -> `.../query`), else `endpoint` itself."""
+    from kg.endpoint import check_url, query_url_for
+
     check_url(endpoint)
     try:
         return query_url_for(endpoint)
@@ -340,8 +323,10 @@ def query_url(endpoint: str) -> str:
 def _query_endpoint(sparql: str, endpoint: str, *, timeout: float, source: str) -> QueryResult:
     if timeout <= 0:
         raise InputError(f"{source}: timeout {timeout} s (expected > 0 s)")
+    from kg.endpoint import QueryEndpoint
+
     url = query_url(endpoint)
-    client = _QueryEndpoint(endpoint, query_url=url, timeout=timeout, retries=QUERY_RETRIES)
+    client = QueryEndpoint(endpoint, query_url=url, timeout=timeout, retries=QUERY_RETRIES)
     with client:
         return _parse_reply(client.post_query(sparql), f"POST {client.redact(url)}")
 

@@ -12,23 +12,16 @@ article without a date) are reported but do not break conformance.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache, lru_cache
-from typing import Any, Literal
+from functools import cache
+from typing import Literal
 
-import pyshacl
-from rdflib import ConjunctiveGraph, Graph, URIRef
+from rdflib import Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH, NamespaceManager
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery
-from rdflib.plugins.sparql.processor import SPARQLProcessor
-from rdflib.plugins.sparql.sparql import Query
-from rdflib.query import Processor, Result
-from rdflib.term import Identifier, Node
+from rdflib.term import Node
 
-from kg import fastpaths, turbo
+from kg import turbo
 from kg.errors import InputError, ShapesError
 from kg.packaged import packaged_file
 from kg.vocab import new_graph
@@ -111,9 +104,15 @@ def validate_graph(
             for r in results.objects(None, SH.result)
         ]
         return ValidationReport(conforms=conforms, findings=sorted(findings, key=_order))
+    # Imported here: pySHACL and rdflib's SPARQL engine take over a tenth of a second to import,
+    # which a process that does not run pySHACL (`kg --version`, a corpus build's client) skips.
+    import pyshacl
+
+    from kg.prepared import with_prepared_queries
+
     try:
         conforms, results, _ = pyshacl.validate(
-            _with_prepared_queries(graph),
+            with_prepared_queries(graph),
             shacl_graph=shapes_graph,
             ont_graph=ontology,
             inference=inference,
@@ -183,71 +182,6 @@ def _node_shapes_in(shapes: Graph) -> dict[Node, Node]:
     return {prop: node for node, prop in shapes.subject_objects(SH.property)}
 
 
-# --- SPARQL constraints --------------------------------------------------------------------------
-
-
-class _CachingSPARQLProcessor(SPARQLProcessor):
-    """rdflib's SPARQL processor, parsing each query text once per process.
-
-    pySHACL hands rdflib a SPARQL constraint's text again for every focus node, and parsing it
-    (pyparsing) was two thirds of validating an article. A parsed and translated query is
-    rdflib's `prepareQuery` result, which is made to be evaluated many times.
-    """
-
-    def query(  # type: ignore[override]
-        self,
-        strOrQuery: str | Query,  # noqa: N803 (rdflib's names)
-        initBindings: Mapping[str, Identifier] | None = None,  # noqa: N803
-        initNs: Mapping[str, Any] | None = None,  # noqa: N803
-        base: str | None = None,
-        DEBUG: bool = False,  # noqa: N803
-    ) -> Mapping[str, Any]:
-        if isinstance(strOrQuery, str):
-            namespaces = tuple(sorted((k, str(v)) for k, v in (initNs or {}).items()))
-            strOrQuery = _prepared_query(strOrQuery, base, namespaces)
-        return super().query(strOrQuery, initBindings, initNs, base, DEBUG)
-
-
-@lru_cache(maxsize=512)
-def _prepared_query(text: str, base: str | None, namespaces: tuple[tuple[str, str], ...]) -> Query:
-    return translateQuery(parseQuery(text), base, dict(namespaces))
-
-
-class _PreparedQueryGraph(Graph):
-    """A view of a graph (the same store) whose SPARQL queries go to `_CachingSPARQLProcessor`.
-
-    pySHACL queries the data graph it is given with rdflib's default processor, which rdflib
-    looks up by the plugin name "sparql"; registering ours under that name would change every
-    query in the caller's process. Handing pySHACL this view keeps the speed-up to kg's calls.
-    """
-
-    def query(  # type: ignore[override]
-        self,
-        query_object: str | Query,
-        processor: str | Processor = "sparql",
-        *args: Any,
-        **kwargs: Any,
-    ) -> Result:
-        if processor == "sparql":
-            processor = _CachingSPARQLProcessor(self)
-        return super().query(query_object, processor, *args, **kwargs)
-
-
-def _with_prepared_queries(graph: Graph) -> Graph:
-    """`graph` as pySHACL should query it: through the caching processor for a plain graph
-    with kg's fast paths on (`KG_FAST=0`: rdflib's own processor, to compare the two).
-
-    Datasets keep rdflib's processor: a view over their store would lose their named graphs.
-    pySHACL copies the data before inference or mixing in an ontology, and the copy is queried
-    with rdflib's processor too: slower, the same findings.
-    """
-    if not fastpaths.enabled() or isinstance(graph, ConjunctiveGraph):
-        return graph
-    return _PreparedQueryGraph(
-        graph.store, graph.identifier, namespace_manager=graph.namespace_manager
-    )
-
-
 # --- findings ------------------------------------------------------------------------------------
 
 
@@ -278,7 +212,10 @@ def _with_pyshacl_message(
     focus = report.value(result, SH.focusNode)
     if source is None or component is None or focus is None:
         return finding
-    message = turbo.pyshacl_message(shapes, source, component, data, focus, finding.value)
+    # Imported for the first finding only: it imports pySHACL (see kg.messages).
+    from kg.messages import pyshacl_message
+
+    message = pyshacl_message(shapes, source, component, data, focus, finding.value)
     return finding if message is None else replace(finding, message=message)
 
 
