@@ -2,8 +2,9 @@
 
 Ctrl-C goes to the whole process group, as a terminal sends it: exit code 130 and one line, no
 traceback, no temporary file. SIGKILL leaves the temporary files being written (the combined
-N-Quads, and an article's file a worker was writing), which the next run removes. Every file written parses and every article has all its
-files or none; every store graph is entirely old or entirely new.
+N-Quads, and an article's file a worker was writing), which the next run removes. Every file
+written parses and every article has all its files or none; every store graph is entirely old
+or entirely new.
 """
 
 from __future__ import annotations
