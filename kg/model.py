@@ -141,7 +141,7 @@ class Extractor:
     name: str  # one of kg.extract.EXTRACTORS: "statistical" or "rules"
     model: str | None = None  # "en_core_web_sm"; None for the rules
     model_version: str | None = None  # "3.8.0"
-    library: str | None = None  # "spacy 3.8.18": in the record only, not in the graph
+    library: str | None = None  # "spacy 3.8.7": in the record only, not in the graph
 
 
 @dataclass

@@ -299,7 +299,7 @@ def test_every_qualifier_and_kind_has_an_iri() -> None:
 
 # --- Provenance (PROV-O) -----------------------------------------------------------------------
 
-STATISTICAL = Extractor("statistical", "en_core_web_sm", "3.8.0", "spacy 3.8.18")
+STATISTICAL = Extractor("statistical", "en_core_web_sm", "3.8.0", "spacy 3.8.7")
 
 
 def with_extractor(record: Record, extractor: Extractor) -> Record:

@@ -101,7 +101,7 @@ def small_record() -> Record:
             )
         ],
         quotes=[Quote("the-city-grew-fast", "the city grew fast.", "li-ming", span("the city"))],
-        extractor=Extractor("statistical", "en_core_web_sm", "3.8.0", "spacy 3.8.18"),
+        extractor=Extractor("statistical", "en_core_web_sm", "3.8.0", "spacy 3.8.7"),
     )
 
 
