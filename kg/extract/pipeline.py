@@ -12,6 +12,7 @@ parser the entities differ in one of the 33 shared articles, without ``tok2vec``
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -51,9 +52,9 @@ def extractor_info(name: str = DEFAULT_EXTRACTOR) -> ExtractorInfo:
     """The provenance of an extractor; loads the model for the statistical one."""
     if check_extractor(name) == "rules":
         return ExtractorInfo("rules")
+    nlp = load_pipeline()  # first: it imports spaCy with the warning below silenced
     import spacy
 
-    nlp = load_pipeline()
     return ExtractorInfo(
         name,
         model="en_core_web_sm",
@@ -62,16 +63,22 @@ def extractor_info(name: str = DEFAULT_EXTRACTOR) -> ExtractorInfo:
     )
 
 
+_CLICK_DEPRECATION = r"Importing 'parser\.split_arg_string' is deprecated"
+
+
 @cache
 def load_pipeline() -> Language:
     """The trained English pipeline, once per process."""
     for package in MODEL_PACKAGES:
-        try:
-            module = importlib.import_module(package)
-        except ImportError:
-            continue
-        nlp = module.load(exclude=list(_UNUSED_COMPONENTS))
-        return nlp
+        with warnings.catch_warnings():
+            # spaCy 3.8.7's CLI (imported by `import spacy`) uses a name Click 8.2+ deprecates;
+            # a user running with -W error would otherwise see kg fail on someone else's import.
+            warnings.filterwarnings("ignore", _CLICK_DEPRECATION, DeprecationWarning)
+            try:
+                module = importlib.import_module(package)
+            except ImportError:
+                continue
+            return module.load(exclude=list(_UNUSED_COMPONENTS))
     raise ExtractionError(
         "the statistical extractor needs the spaCy model en_core_web_sm: "
         "reinstall kg-news (pip install kg-news brings it), or use --extractor rules"
