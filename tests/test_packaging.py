@@ -337,3 +337,14 @@ def test_the_libraries_tested_are_in_the_ranges_pinned(name: str) -> None:
     pinned = requirements()[name].specifier
     assert any(spec.operator == "<" for spec in pinned), f"{name} has no upper bound"
     assert pinned.contains(importlib.metadata.version(name))
+
+
+@pytest.mark.skipif(
+    sys.version_info >= (3, 14), reason="spaCy before 3.8.8 has no Python 3.14 wheels"
+)
+def test_the_installed_spacy_is_not_one_whose_ner_decoder_takes_the_gil_per_action() -> None:
+    # 3.8.8 to 3.8.18 give the same entities at 2.3x the decoder's cost (docs/performance.md);
+    # a relaxed pin would slow every article silently.
+    from packaging.version import Version
+
+    assert Version(importlib.metadata.version("spacy")) < Version("3.8.8")
